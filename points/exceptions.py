@@ -1,0 +1,52 @@
+"""Domain exceptions: callers catch meaning, not IntegrityError. Messages are user-facing and translated."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+class HeheError(Exception):
+    """A rule refused the request; ``message`` is fit to show the user."""
+
+    default_message = _("请求被拒绝")
+
+    def __init__(self, message=None):
+        self.message = message or self.default_message
+        super().__init__(str(self.message))
+
+
+class OutOfScope(HeheError):
+    default_message = _("您无权操作该村的数据")
+
+
+class RegisterError(HeheError):
+    """The register refused a change (archived household, bad group, ...)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an import: row 0 means the whole file."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self):
+        if self.row == 0:
+            return str(self.message)
+        if self.column:
+            return str(
+                _("第 %(row)s 行「%(column)s」：%(message)s")
+                % {"row": self.row, "column": self.column, "message": self.message}
+            )
+        return str(_("第 %(row)s 行：%(message)s") % {"row": self.row, "message": self.message})
+
+
+class ImportRefused(HeheError):
+    """An import file was refused whole; ``errors`` lists every problem found."""
+
+    default_message = _("导入失败，文件中没有任何数据被写入")
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__()

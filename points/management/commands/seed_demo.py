@@ -1,0 +1,110 @@
+"""Build a realistic demo district. Safe to run again: what exists is kept, what is missing is added."""
+
+import random
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from tqdm import tqdm
+
+from points import demo_data
+from points.models import District, Household, Member, StaffRole, Township, Village, VillageGroup
+from points.register import household_save, resident_password_issue, staff_role_save
+
+DEMO_PASSWORD = "hehe2026"
+
+# (username, role, unit code, display name)
+STAFF = [
+    ("qu_admin", StaffRole.Role.DISTRICT_ADMIN, "HA", "区妇联 周主任"),
+    ("zhen_qingshan", StaffRole.Role.TOWNSHIP_STAFF, "QSZ", "青山镇 吴干事"),
+    ("cun_qingshan", StaffRole.Role.COMMITTEE, "QS01", "青山村 村委 李主任"),
+    ("cun_liuxi", StaffRole.Role.COMMITTEE, "LX02", "柳溪村 村委 陈主任"),
+    ("cun_baishui", StaffRole.Role.COMMITTEE, "BS01", "白水村 村委 刘主任"),
+    ("cun_taoyuan", StaffRole.Role.COMMITTEE, "TY02", "桃源村 村委 杨主任"),
+    ("wangge_qingshan", StaffRole.Role.GRID_WORKER, "QS01", "青山村 网格员 赵大姐"),
+    ("chaoshi_qingshan", StaffRole.Role.STOREKEEPER, "QS01", "青山村 超市管理员 孙师傅"),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed the demo district: townships, villages, ~300 households, and a user for every role."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        root, created = User.objects.get_or_create(
+            username="admin", defaults={"is_superuser": True, "is_staff": True, "first_name": "系统管理员"}
+        )
+        if created:
+            root.set_password(DEMO_PASSWORD)
+            root.save()
+
+        district, _ = District.objects.get_or_create(code=demo_data.DISTRICT[1], defaults={"name": demo_data.DISTRICT[0]})
+        villages = []
+        for township_name, township_code, village_specs in demo_data.TOWNSHIPS:
+            township, _ = Township.objects.get_or_create(
+                code=township_code, defaults={"name": township_name, "district": district}
+            )
+            for village_name, village_code in village_specs:
+                village, _ = Village.objects.get_or_create(
+                    code=village_code, defaults={"name": village_name, "township": township}
+                )
+                for group_name in demo_data.GROUPS:
+                    VillageGroup.objects.get_or_create(village=village, name=group_name)
+                villages.append(village)
+
+        for village in villages:
+            self._seed_households(village, root)
+        self._seed_staff(root, district)
+        self._seed_resident(root)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _seed_households(self, village, actor):
+        rng = random.Random(f"hehe-{village.code}")
+        groups = list(village.groups.order_by("id"))
+        existing = set(Household.objects.filter(village=village).values_list("number", flat=True))
+        todo = [n for n in range(1, demo_data.HOUSEHOLDS_PER_VILLAGE + 1)]
+        for n in tqdm(todo, desc=f"{village.name} 户籍", unit="户", leave=False, disable=None):
+            members = demo_data.household_members(rng)  # drawn for every n, so reruns stay deterministic
+            address = demo_data.address(rng, n)
+            number = f"{n:03d}"
+            if number in existing:
+                continue
+            household = Household(village=village, number=number, group=groups[(n - 1) % len(groups)],
+                                  address=address)
+            household.members = [Member(**m) for m in members]
+            with transaction.atomic():
+                household_save(household=household, actor=actor)
+
+    def _seed_staff(self, actor, district):
+        User = get_user_model()
+        units = {
+            "district": {district.code: district},
+            "township": {t.code: t for t in Township.objects.all()},
+            "village": {v.code: v for v in Village.objects.all()},
+        }
+        for username, role, unit_code, display in STAFF:
+            user, created = User.objects.get_or_create(username=username, defaults={"first_name": display})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            if StaffRole.objects.filter(user=user).exists():
+                continue
+            staff = StaffRole(user=user, role=role)
+            if role == StaffRole.Role.DISTRICT_ADMIN:
+                staff.district = units["district"][unit_code]
+            elif role == StaffRole.Role.TOWNSHIP_STAFF:
+                staff.township = units["township"][unit_code]
+            else:
+                staff.village = units["village"][unit_code]
+            staff_role_save(role=staff, actor=actor)
+
+    def _seed_resident(self, actor):
+        household = Household.objects.get(village__code="QS01", number="001")
+        if not hasattr(household, "account"):
+            resident_password_issue(household=household, actor=actor)
+            household.refresh_from_db()
+        user = household.account.user
+        if not user.check_password(DEMO_PASSWORD):
+            # The demo resident gets a known password so the logins can be printed; real ones are random.
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])

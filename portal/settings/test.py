@@ -1,0 +1,16 @@
+"""Tests: SQLite (in memory, fast) unless TEST_DATABASE_URL points at PostgreSQL."""
+
+import os
+
+from .base import *
+from .env import env_database
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hehe-test"}}
+if os.environ.get("TEST_DATABASE_URL"):
+    DATABASES = {"default": env_database("TEST_DATABASE_URL", "")}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

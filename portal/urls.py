@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from . import views
+
+portal_patterns = (
+    [
+        path("login/", views.LoginView.as_view(), name="login"),
+        path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
+        path("me/", views.me, name="me"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include(portal_patterns)),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns.append(path("", include(wagtail_urls)))
