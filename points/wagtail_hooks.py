@@ -4,7 +4,9 @@ Every viewset uses a ``ScopedPermissionPolicy`` and a scoped queryset, so what a
 decided by ``points.scope`` alone. Saves go through ``points.register`` services, not ``form.save()``.
 """
 
+import django_filters
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -14,7 +16,18 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.snippets.views.snippets import (
+    CreateView,
+    DeleteView,
+    EditView,
+    HistoryView,
+    IndexView,
+    InspectView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+    UsageView,
+)
 
 from . import admin_views
 from .admin_forms import HouseholdForm, VillageGroupForm
@@ -30,6 +43,56 @@ REGISTER_ACTIONS = {
     "add": Capability.CHANGE_REGISTER,
     "change": Capability.CHANGE_REGISTER,
 }
+
+
+class ScopedObjectMixin:
+    """Wagtail's object views check model-level permission only; this adds the per-row scope check.
+
+    An object outside the user's scope answers 404, so its existence does not leak.
+    """
+
+    scope_action = "view"
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if not self.permission_policy.user_has_permission_for_instance(self.request.user, self.scope_action, obj):
+            raise Http404
+        return obj
+
+
+def scoped(view_class, action="view"):
+    return type(f"Scoped{view_class.__name__}", (ScopedObjectMixin, view_class), {"scope_action": action})
+
+
+def scoped_object_views(edit_view_class=EditView):
+    """The object views of a snippet viewset, each checking the row against the scope."""
+    return {
+        "edit_view_class": scoped(edit_view_class, "change"),
+        "delete_view_class": scoped(DeleteView, "delete"),
+        "inspect_view_class": scoped(InspectView),
+        "history_view_class": scoped(HistoryView),
+        "usage_view_class": scoped(UsageView),
+    }
+
+
+def _scope_villages(request):
+    return scope_for(request.user).villages() if request else scope_for(None).villages()
+
+
+def _scope_groups(request):
+    return VillageGroup.objects.filter(village__in=_scope_villages(request)).select_related("village")
+
+
+class HouseholdFilterSet(WagtailFilterSet):
+    """Filter choices limited to the user's villages: the filter must not list other villages either."""
+
+    village = django_filters.ModelChoiceFilter(label=_("村"), queryset=_scope_villages)
+    group = django_filters.ModelChoiceFilter(label=_("组"), queryset=_scope_groups)
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=Household.Status.choices)
+
+    class Meta:
+        model = Household
+        fields = ["village", "group", "status"]
 
 
 class ServiceSaveMixin:
@@ -129,7 +192,8 @@ class HouseholdViewSet(SnippetViewSet):
     base_form_class = HouseholdForm
     index_view_class = HouseholdIndexView
     add_view_class = HouseholdCreateView
-    edit_view_class = HouseholdEditView
+    locals().update(scoped_object_views(HouseholdEditView))
+    filterset_class = HouseholdFilterSet
     inspect_view_enabled = True
     copy_view_enabled = False
     list_per_page = 50
@@ -140,7 +204,6 @@ class HouseholdViewSet(SnippetViewSet):
         "group",
         Column("status", label=_("状态"), accessor="get_status_display"),
     ]
-    list_filter = ["village", "status", "group"]
     ordering = ["village", "number"]
     search_fields = ["number", "head_name", "head_initials"]
     search_backend_name = None
@@ -174,7 +237,7 @@ class VillageGroupViewSet(SnippetViewSet):
     menu_name = "groups"
     base_form_class = VillageGroupForm
     list_display = ["name", "village"]
-    list_filter = ["village"]
+    locals().update(scoped_object_views())
     copy_view_enabled = False
     panels = [FieldPanel("village"), FieldPanel("name")]
 
@@ -190,7 +253,7 @@ class StaffRoleViewSet(SnippetViewSet):
     menu_label = _("工作人员角色")
     menu_name = "staff_roles"
     add_view_class = StaffRoleCreateView
-    edit_view_class = StaffRoleEditView
+    locals().update(scoped_object_views(StaffRoleEditView))
     list_display = ["user", "role", "district", "township", "village"]
     copy_view_enabled = False
     panels = [
@@ -208,6 +271,7 @@ class VillageViewSet(SnippetViewSet):
     menu_label = _("村")
     menu_name = "villages"
     list_display = ["name", "code", "township"]
+    locals().update(scoped_object_views())
     copy_view_enabled = False
 
     def get_queryset(self, request):
