@@ -76,7 +76,13 @@ class VillageGroup(models.Model):
         verbose_name = _("村民小组")
         verbose_name_plural = _("村民小组")
         ordering = ["village_id", "id"]
-        constraints = [models.UniqueConstraint(fields=["village", "name"], name="group_name_unique_in_village")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "name"],
+                name="group_name_unique_in_village",
+                violation_error_message=_("该村已有同名的组"),
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -110,7 +116,11 @@ class Household(ClusterableModel):
         verbose_name_plural = _("户籍")
         ordering = ["village_id", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["village", "number"], name="household_number_unique_in_village"),
+            models.UniqueConstraint(
+                fields=["village", "number"],
+                name="household_number_unique_in_village",
+                violation_error_message=_("该村已有此户号"),
+            ),
             models.CheckConstraint(condition=~Q(number=""), name="household_number_not_empty"),
             models.CheckConstraint(
                 condition=Q(status="active", archived_at__isnull=True)

@@ -10,13 +10,13 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.admin.filters import WagtailFilterSet
 from wagtail.snippets.views.snippets import (
     CreateView,
     DeleteView,
@@ -107,13 +107,21 @@ class ServiceSaveMixin:
         try:
             self.object = self.service(form.save(commit=False), self.request.user)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
-            return self.form_invalid(form)
+            if hasattr(exc, "error_dict"):
+                for field, messages in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                form.add_error(None, exc.messages)
+            return self._refused(form)
         except HeheError as exc:
-            form.add_error(None, exc.message)
-            return self.form_invalid(form)
+            form.add_error(None, str(exc.message))
+            return self._refused(form)
         return self.save_action()
+
+    def _refused(self, form):
+        self.produced_error_code = "validation_error"
+        self.produced_error_message = self.get_error_message()
+        return self.form_invalid(form)
 
 
 class HouseholdCreateView(ServiceSaveMixin, CreateView):

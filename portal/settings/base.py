@@ -3,8 +3,6 @@
 from datetime import timedelta
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
-
 from .env import env_bool, env_cache, env_database, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -111,7 +109,7 @@ AXES_SENSITIVE_PARAMETERS = ["password", "username"]
 AXES_USERNAME_FORM_FIELD = "username"
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]  # each named in itself, for the switch
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

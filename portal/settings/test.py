@@ -14,3 +14,5 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+AXES_ENABLED = True

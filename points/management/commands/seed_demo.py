@@ -38,7 +38,9 @@ class Command(BaseCommand):
             root.set_password(DEMO_PASSWORD)
             root.save()
 
-        district, _ = District.objects.get_or_create(code=demo_data.DISTRICT[1], defaults={"name": demo_data.DISTRICT[0]})
+        district, _ = District.objects.get_or_create(
+            code=demo_data.DISTRICT[1], defaults={"name": demo_data.DISTRICT[0]}
+        )
         villages = []
         for township_name, township_code, village_specs in demo_data.TOWNSHIPS:
             township, _ = Township.objects.get_or_create(
@@ -69,8 +71,7 @@ class Command(BaseCommand):
             number = f"{n:03d}"
             if number in existing:
                 continue
-            household = Household(village=village, number=number, group=groups[(n - 1) % len(groups)],
-                                  address=address)
+            household = Household(village=village, number=number, group=groups[(n - 1) % len(groups)], address=address)
             household.members = [Member(**m) for m in members]
             with transaction.atomic():
                 household_save(household=household, actor=actor)

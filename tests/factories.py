@@ -1,0 +1,86 @@
+"""Small fixtures built in code: a district with two villages and the cast of users who act in them."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from points.models import District, Household, Member, StaffRole, Township, Village, VillageGroup
+from points.register import household_save, resident_password_issue, staff_role_save
+
+_seq = itertools.count(1)
+
+
+def make_village(township, name, code):
+    village = Village.objects.create(township=township, name=name, code=code)
+    for group in ("一组", "二组"):
+        VillageGroup.objects.create(village=village, name=group)
+    return village
+
+
+def make_household(village, *, number=None, head="张三丰", actor=None, members=(), group=None, phone=""):
+    """A household saved through the service, with its head and any extra (name, relation, gender) members."""
+    actor = actor or superuser()
+    household = Household(
+        village=village, number=number or f"{next(_seq):03d}", group=group or village.groups.first(), address="幸福路"
+    )
+    household.members = [
+        Member(name=head, relation="head", gender="M", birth_year=1960, phone=phone),
+        *[Member(name=n, relation=r, gender=g, birth_year=1990) for n, r, g in members],
+    ]
+    return household_save(household=household, actor=actor)
+
+
+def superuser():
+    User = get_user_model()
+    user = User.objects.filter(username="root").first()
+    return user or User.objects.create_superuser(username="root", password="pw-root-123")
+
+
+def make_staff(username, role, *, district=None, township=None, village=None):
+    user = get_user_model().objects.create_user(username=username, password="pw-staff-123")
+    staff_role_save(
+        role=StaffRole(user=user, role=role, district=district, township=township, village=village),
+        actor=superuser(),
+    )
+    return user
+
+
+def build_cast():
+    """Village A and B in one township, village C in another; one user per role."""
+    district = District.objects.create(name="和安区", code="HA")
+    township = Township.objects.create(district=district, name="青山镇", code="QSZ")
+    other_township = Township.objects.create(district=district, name="白水乡", code="BSX")
+    village_a = make_village(township, "青山村", "QS01")
+    village_b = make_village(township, "柳溪村", "LX02")
+    village_c = make_village(other_township, "白水村", "BS01")
+    household_a = make_household(
+        village_a, number="001", head="张三丰", phone="13800138001", members=[("李秀英", "spouse", "F")]
+    )
+    household_a2 = make_household(village_a, number="002", head="王建国")
+    household_b = make_household(village_b, number="001", head="陈玉兰")
+    household_c = make_household(village_c, number="001", head="刘德明")
+    resident = resident_password_issue(household=household_a, actor=superuser())
+    household_a.refresh_from_db()
+    resident_user = household_a.account.user
+    resident_user.set_password("pw-resident-123")
+    resident_user.save()
+    assert resident  # the issued password is returned once
+    return {
+        "district": district,
+        "township": township,
+        "village_a": village_a,
+        "village_b": village_b,
+        "village_c": village_c,
+        "household_a": household_a,
+        "household_a2": household_a2,
+        "household_b": household_b,
+        "household_c": household_c,
+        "district_admin": make_staff("district_admin", StaffRole.Role.DISTRICT_ADMIN, district=district),
+        "township_staff": make_staff("township_staff", StaffRole.Role.TOWNSHIP_STAFF, township=township),
+        "committee_a": make_staff("committee_a", StaffRole.Role.COMMITTEE, village=village_a),
+        "committee_b": make_staff("committee_b", StaffRole.Role.COMMITTEE, village=village_b),
+        "grid_worker_a": make_staff("grid_worker_a", StaffRole.Role.GRID_WORKER, village=village_a),
+        "storekeeper_a": make_staff("storekeeper_a", StaffRole.Role.STOREKEEPER, village=village_a),
+        "resident_a": resident_user,
+        "stranger": get_user_model().objects.create_user(username="stranger", password="pw-stranger-123"),
+    }
