@@ -106,12 +106,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         raise not_excel from exc
     try:
         sheet = workbook.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append([_cell(v) for v in values])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
+        return _capped(sheet.iter_rows(values_only=True))
     except Exception as exc:  # a damaged sheet can fail in many ways deep inside openpyxl
         raise not_excel from exc
     finally:
@@ -129,11 +124,24 @@ def _read_csv(data: bytes) -> list[list[str]]:
             continue
     if text is None or "\x00" in text:
         raise ImportRefused([RowError(0, "", _("文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV"))])
+    try:
+        # newline="" lets the csv module see every line ending (\r\n, \n and an old Mac's lone \r).
+        return _capped(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ImportRefused([RowError(0, "", _("文件不是有效的 CSV 文件：%(error)s") % {"error": exc})]) from exc
+
+
+def _capped(source) -> list[list[str]]:
+    """Rows as text, refusing as soon as the data rows (blank rows not counted) pass MAX_ROWS."""
     rows = []
-    for values in csv.reader(io.StringIO(text)):
-        rows.append([_cell(v) for v in values])
-        if len(rows) > MAX_ROWS + 1:
-            break
+    data_rows = 0
+    for values in source:
+        cells = [_cell(v) for v in values]
+        rows.append(cells)
+        if any(cells):
+            data_rows += 1
+            if data_rows > MAX_ROWS + 1:  # + 1: the header
+                raise ImportRefused([RowError(0, "", _("文件超过 %(max)s 行，请分批导入") % {"max": MAX_ROWS})])
     return rows
 
 
@@ -145,9 +153,6 @@ def register_import_parse(*, village: Village, name: str, data: bytes) -> list[P
         rows.pop()
     if len(rows) < 2:
         raise ImportRefused([RowError(0, "", _("文件中没有数据行"))])
-    if len(rows) > MAX_ROWS + 1:
-        raise ImportRefused([RowError(0, "", _("文件超过 %(max)s 行，请分批导入") % {"max": MAX_ROWS})])
-
     header = rows[0]
     errors: list[RowError] = []
     positions: dict[str, int] = {}
@@ -263,6 +268,7 @@ def register_import_parse(*, village: Village, name: str, data: bytes) -> list[P
             }
             errors.append(RowError(parsed.first_row, COL_RELATION, message))
     if errors:
+        errors.sort(key=lambda error: error.row)  # stable: problems on one row keep their column order
         raise ImportRefused(errors)
     return list(households.values())
 

@@ -377,12 +377,6 @@ def test_file_of_exactly_2_mb_is_read(cast):
     assert register_import(village=cast.village_a, name="a.csv", data=data, actor=cast.committee_a) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=csv.Error,
-    reason="BUG: _read_csv lets csv.Error escape (a 500 in the admin) instead of refusing the file; "
-    "old-Mac CR line endings fail because the text is read without newline=''",
-)
 @pytest.mark.parametrize(
     "data",
     [
@@ -446,12 +440,6 @@ def test_exactly_max_rows_is_accepted_by_the_parser(cast):
     assert len(parsed) == MAX_ROWS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: the reader stops at MAX_ROWS + 2 rows counting blank rows, then strips trailing blank rows, so data "
-    "after blank rows beyond the cap is silently dropped instead of refused",
-)
 def test_rows_beyond_the_cap_after_blank_rows_are_not_silently_dropped(cast):
     rows = [row(f"H{i}", "张三丰") for i in range(MAX_ROWS)]
     rows += [[""] * 9, [""] * 9, row("LAST", "刘德华")]
