@@ -50,3 +50,47 @@ class ImportRefused(HeheError):
     def __init__(self, errors: list[RowError]):
         self.errors = errors
         super().__init__()
+
+
+class LedgerError(HeheError):
+    """The ledger refused a movement of points; nothing was written."""
+
+
+class InsufficientPoints(LedgerError):
+    default_message = _("积分不足")
+
+
+class MonthClosed(LedgerError):
+    default_message = _("该月份已结账，不能再记入；更正请记入当前月份")
+
+
+class AlreadyReversed(LedgerError):
+    default_message = _("该记录已经冲正过，不能重复冲正")
+
+
+class NotReversible(LedgerError):
+    default_message = _("冲正记录本身不能再冲正")
+
+
+class CapExceeded(LedgerError):
+    default_message = _("超过该细则的每户上限")
+
+
+class InactiveItem(LedgerError):
+    default_message = _("该细则已停用")
+
+
+class InvalidAmount(LedgerError):
+    default_message = _("分值必须是 1 到 100000 之间的整数")
+
+
+class IdempotencyConflict(LedgerError):
+    default_message = _("同一个请求编号已用于另一项不同的操作")
+
+
+class ClaimError(HeheError):
+    """A claim cannot move to the requested state."""
+
+
+class NoticeError(HeheError):
+    """A monthly notice, objection or month close was refused."""

@@ -19,6 +19,9 @@ class Capability(StrEnum):
     IMPORT_REGISTER = "import_register"  # all-or-nothing file import and export
     ISSUE_RESIDENT_PASSWORD = "issue_resident_password"
     MANAGE_STAFF = "manage_staff"  # assign staff roles
+    MANAGE_POINTS = "manage_points"  # award, deduct, reverse, review claims, answer objections, publish, close
+    SUBMIT_CLAIMS = "submit_claims"  # submit a claim for a household of the village (grid workers for elders)
+    VIEW_LEDGER = "view_ledger"  # read statements and balances of the village's households
 
 
 ROLE_CAPABILITIES = {
@@ -28,15 +31,26 @@ ROLE_CAPABILITIES = {
         Capability.CHANGE_REGISTER,
         Capability.IMPORT_REGISTER,
         Capability.ISSUE_RESIDENT_PASSWORD,
+        Capability.MANAGE_POINTS,
+        Capability.SUBMIT_CLAIMS,
+        Capability.VIEW_LEDGER,
     },
     StaffRole.Role.COMMITTEE: {
         Capability.VIEW_REGISTER,
         Capability.CHANGE_REGISTER,
         Capability.IMPORT_REGISTER,
         Capability.ISSUE_RESIDENT_PASSWORD,
+        Capability.MANAGE_POINTS,
+        Capability.SUBMIT_CLAIMS,
+        Capability.VIEW_LEDGER,
     },
-    StaffRole.Role.GRID_WORKER: {Capability.VIEW_REGISTER, Capability.CHANGE_REGISTER},
-    StaffRole.Role.STOREKEEPER: {Capability.VIEW_REGISTER},
+    StaffRole.Role.GRID_WORKER: {
+        Capability.VIEW_REGISTER,
+        Capability.CHANGE_REGISTER,
+        Capability.SUBMIT_CLAIMS,
+        Capability.VIEW_LEDGER,
+    },
+    StaffRole.Role.STOREKEEPER: {Capability.VIEW_REGISTER, Capability.VIEW_LEDGER},
 }
 
 SUPERUSER = "superuser"

@@ -1,8 +1,23 @@
 """Reads of the register. Views and pages call these; they never filter models themselves."""
 
-from django.db.models import Count, Q, QuerySet
+import datetime
 
-from .models import Household, Village
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, Rank
+from django.utils.translation import gettext as _
+
+from .models import (
+    Account,
+    Claim,
+    Household,
+    LedgerHead,
+    MonthlyNotice,
+    Objection,
+    PeriodSummary,
+    Transfer,
+    Village,
+)
 from .scope import Scope
 
 
@@ -35,3 +50,174 @@ def household_search(*, scope: Scope, query: str, village_id: int | None = None)
 def household_detail(*, scope: Scope, household_id: int) -> Household | None:
     """One household with its members, or None if it is outside the scope (callers answer 404)."""
     return scope.households().prefetch_related("members").filter(id=household_id).first()
+
+
+# --- the ledger ----------------------------------------------------------------------------------------------
+
+
+def period_range(kind: str, year: int, number: int = 1) -> tuple[datetime.date, datetime.date]:
+    """First and last month (both first days) of a month, quarter or year."""
+    if kind == "month":
+        start = datetime.date(year, number, 1)
+        return start, start
+    if kind == "quarter":
+        first = 3 * (number - 1) + 1
+        return datetime.date(year, first, 1), datetime.date(year, first + 2, 1)
+    if kind == "year":
+        return datetime.date(year, 1, 1), datetime.date(year, 12, 1)
+    raise ValueError(kind)
+
+
+def household_balance(household: Household) -> int:
+    return Account.objects.filter(household=household).values_list("balance", flat=True).first() or 0
+
+
+def conduct_score(household: Household, start: datetime.date, end: datetime.date) -> int:
+    """Awards minus deductions (and their reversals) in the months ``start``..``end``; redemptions excluded."""
+    total = PeriodSummary.objects.filter(household=household, period__gte=start, period__lte=end).aggregate(
+        total=Sum("conduct")
+    )["total"]
+    return total or 0
+
+
+def stars_for(score: int, thresholds) -> int:
+    """星级: how many of the village's thresholds (one to five) the year's conduct score reaches."""
+    return sum(1 for threshold in sorted(thresholds or [])[:5] if score >= threshold)
+
+
+def household_stars(household: Household, year: int) -> int:
+    return stars_for(conduct_score(household, *period_range("year", year)), household.village.star_thresholds)
+
+
+def household_statement(household: Household, *, page: int = 1, per_page: int = 20):
+    """The household's transfers, newest first, one page at a time (an index on household, -id serves it)."""
+    account_id = Account.objects.filter(household=household).values_list("id", flat=True).first()
+    transfers = (
+        Transfer.objects.filter(household=household)
+        .select_related("rubric_item", "member", "actor", "reverses")
+        .order_by("-id")
+    )
+    paginator = Paginator(transfers, per_page)
+    page_obj = paginator.get_page(page)
+    for transfer in page_obj.object_list:
+        transfer.signed = -transfer.amount if transfer.debit_account_id == account_id else transfer.amount
+        transfer.explanation = explain(transfer)
+    return page_obj
+
+
+def explain(transfer: Transfer) -> str:
+    """One line a villager can read: what happened and why."""
+    label = transfer.get_code_display()
+    if transfer.code == Transfer.Code.REVERSAL:
+        return _("冲正第 %(seq)s 号记录（%(item)s）：%(reason)s") % {
+            "seq": transfer.reverses.seq if transfer.reverses_id else "?",
+            "item": transfer.item_name or label,
+            "reason": transfer.reason,
+        }
+    parts = [f"{label}：{transfer.item_name}" if transfer.item_name else label]
+    if transfer.member_id:
+        parts.append(transfer.member.name)
+    if transfer.memo:
+        parts.append(transfer.memo)
+    return " · ".join(parts)
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张*丰, 李四 → 李*, 欧阳小锋 → 欧**锋: enough for neighbours to recognise, not to identify."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def ranking(*, villages, start: datetime.date, end: datetime.date, limit: int | None = None) -> list[dict]:
+    """Active households of ``villages`` by conduct score, standard competition ranking ("1224").
+
+    Reads only the monthly summaries, so its cost does not grow with the number of transfers.
+    """
+    rows = (
+        Household.objects.filter(village__in=villages, status=Household.Status.ACTIVE)
+        .annotate(
+            score=Coalesce(
+                Sum(
+                    "period_summaries__conduct",
+                    filter=Q(period_summaries__period__gte=start, period_summaries__period__lte=end),
+                ),
+                0,
+            )
+        )
+        .annotate(rank=Window(expression=Rank(), order_by=F("score").desc()))
+        .order_by("rank", "village_id", "number")
+        .values("id", "number", "head_name", "village_id", "village__name", "village__star_thresholds", "score", "rank")
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    result = []
+    for row in rows:
+        row["stars"] = stars_for(row["score"], row.pop("village__star_thresholds"))
+        result.append(row)
+    return result
+
+
+def public_notice(village: Village, period: datetime.date) -> dict:
+    """积分公示 for one village and month: every award, deduction and reversal with masked names, the
+    objections and their answers, and the ledger's chain head."""
+    period = period.replace(day=1)
+    notice = MonthlyNotice.objects.filter(village=village, period=period).first()
+    transfers = list(
+        Transfer.objects.filter(
+            village=village,
+            period=period,
+            code__in=(Transfer.Code.AWARD, Transfer.Code.DEDUCTION, Transfer.Code.REVERSAL),
+        )
+        .select_related("household", "reverses")
+        .order_by("seq")
+    )
+    mask = village.mask_names
+    for transfer in transfers:
+        head = transfer.household.head_name if transfer.household_id else ""
+        transfer.public_name = mask_name(head) if mask else head
+        transfer.public_number = transfer.household.number if transfer.household_id else ""
+        transfer.explanation = explain(transfer)
+        sign = 1 if transfer.code == Transfer.Code.AWARD else -1
+        if transfer.code == Transfer.Code.REVERSAL:
+            sign = 1 if transfer.conduct_delta >= 0 else -1
+        transfer.signed = sign * transfer.amount
+    objections = list(
+        Objection.objects.filter(village=village, notice=notice).select_related("transfer", "household")
+        if notice
+        else []
+    )
+    for objection in objections:
+        objection.public_name = mask_name(objection.household.head_name) if mask else objection.household.head_name
+    head = LedgerHead.objects.filter(village=village).first()
+    return {
+        "village": village,
+        "period": period,
+        "notice": notice,
+        "transfers": transfers,
+        "objections": objections,
+        "head_hash": head.hash if head else "",
+        "head_seq": head.seq if head else 0,
+        "last_verified_at": head.last_verified_at if head else None,
+        "last_verified_ok": head.last_verified_ok if head else None,
+    }
+
+
+def pending_claims(*, scope: Scope):
+    return (
+        Claim.objects.filter(village_id__in=scope.villages().values("id"), status=Claim.Status.PENDING)
+        .select_related("household", "rubric_item", "member")
+        .prefetch_related("photos")
+        .order_by("submitted_at")
+    )
+
+
+def open_objections(*, scope: Scope):
+    return (
+        Objection.objects.filter(village_id__in=scope.villages().values("id"), status=Objection.Status.OPEN)
+        .select_related("transfer", "household", "notice")
+        .order_by("filed_at")
+    )

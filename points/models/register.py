@@ -53,6 +53,16 @@ class Village(models.Model):
         unique=True,
         help_text=_("字母和数字，用于居民登录，如 QS01"),
     )
+    notice_days = models.PositiveSmallIntegerField(
+        _("公示期（天）"), default=7, help_text=_("每月积分公示后，居民可在这些天内提出异议")
+    )
+    mask_names = models.BooleanField(_("公示时隐去姓名中间字"), default=True, help_text=_("如 张三丰 显示为 张*丰"))
+    star_thresholds = models.JSONField(
+        _("星级门槛"),
+        default=list,
+        blank=True,
+        help_text=_("全年品行分达到这些分数分别评为一至五星，如 [30, 60, 90, 120, 150]"),
+    )
 
     class Meta:
         verbose_name = _("村")
@@ -60,6 +70,7 @@ class Village(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=~Q(code__contains="-"), name="village_code_has_no_dash"),
+            models.CheckConstraint(condition=Q(notice_days__lte=60), name="village_notice_days_at_most_60"),
         ]
 
     def __str__(self):

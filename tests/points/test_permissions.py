@@ -32,6 +32,15 @@ SEES = {
     "storekeeper_a": {"QS01"},
 }
 CAN_EDIT_A = {"district_admin", "township_staff", "committee_a", "grid_worker_a"}
+VILLAGE_MANAGER = {
+    "view_register",
+    "change_register",
+    "import_register",
+    "issue_resident_password",
+    "manage_points",
+    "submit_claims",
+    "view_ledger",
+}
 HEADS = {"QS01": "张三丰", "LX02": "陈玉兰", "BS01": "刘德明"}
 
 
@@ -223,14 +232,10 @@ def test_district_admin_manages_staff_roles(client_for):
     ("role", "village_codes", "capabilities"),
     [
         ("district_admin", {"QS01", "LX02", "BS01"}, set(Capability)),
-        (
-            "township_staff",
-            {"QS01", "LX02"},
-            {"view_register", "change_register", "import_register", "issue_resident_password"},
-        ),
-        ("committee_a", {"QS01"}, {"view_register", "change_register", "import_register", "issue_resident_password"}),
-        ("grid_worker_a", {"QS01"}, {"view_register", "change_register"}),
-        ("storekeeper_a", {"QS01"}, {"view_register"}),
+        ("township_staff", {"QS01", "LX02"}, VILLAGE_MANAGER),
+        ("committee_a", {"QS01"}, VILLAGE_MANAGER),
+        ("grid_worker_a", {"QS01"}, {"view_register", "change_register", "submit_claims", "view_ledger"}),
+        ("storekeeper_a", {"QS01"}, {"view_register", "view_ledger"}),
         ("resident_a", {"QS01"}, set()),
         ("stranger", set(), set()),
     ],
