@@ -2,9 +2,9 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import clock
 from .awards import points_award, rubric_for_village
 from .exceptions import ClaimError, OutOfScope
 from .images import validate_photo
@@ -94,7 +94,7 @@ def claim_approve(*, actor, claim: Claim, memo: str = "") -> Claim:
     claim.status = Claim.Status.APPROVED
     claim.transfer = transfer
     claim.reviewed_by = actor
-    claim.reviewed_at = timezone.now()
+    claim.reviewed_at = clock.now()
     claim.save(update_fields=["status", "transfer", "reviewed_by", "reviewed_at"])
     return claim
 
@@ -108,6 +108,6 @@ def claim_reject(*, actor, claim: Claim, reason: str) -> Claim:
     claim.status = Claim.Status.REJECTED
     claim.reject_reason = reason[:200]
     claim.reviewed_by = actor
-    claim.reviewed_at = timezone.now()
+    claim.reviewed_at = clock.now()
     claim.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
     return claim

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import clock
 from .exceptions import IdempotencyConflict, InsufficientPoints, InvalidAmount, LedgerError, MonthClosed
 from .models import (
     GENESIS_HASH,
@@ -56,7 +57,7 @@ class Posting:
 
 def month_of(moment: datetime.datetime | None = None) -> datetime.date:
     """The first day of the month (Asia/Shanghai) that ``moment`` falls in."""
-    local = timezone.localtime(moment or timezone.now())
+    local = timezone.localtime(moment or clock.now())
     return local.date().replace(day=1)
 
 
@@ -157,7 +158,7 @@ def post(*, village: Village, postings: list[Posting], actor) -> list[Transfer]:
             raise LedgerError("accounts of another village")
 
     head = lock_head(village)
-    now = timezone.now()
+    now = clock.now()
     period = month_of(now)
     if is_month_closed(village.id, period):
         raise MonthClosed()

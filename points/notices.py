@@ -4,10 +4,9 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import ledger
+from . import clock, ledger
 from .awards import transfer_reverse
 from .exceptions import NoticeError, OutOfScope
 from .models import LedgerHead, MonthlyNotice, Objection, Transfer, Village
@@ -28,14 +27,14 @@ def notice_publish(*, actor, village: Village, period: datetime.date) -> Monthly
     period = period.replace(day=1)
     if period > ledger.month_of():
         raise NoticeError(_("不能公示未来的月份"))
-    today = timezone.localdate()
+    today = clock.localdate()
     head, _created = LedgerHead.objects.get_or_create(village=village)
     try:
         with transaction.atomic():
             return MonthlyNotice.objects.create(
                 village=village,
                 period=period,
-                published_at=timezone.now(),
+                published_at=clock.now(),
                 published_by=actor,
                 objection_deadline=today + datetime.timedelta(days=village.notice_days),
                 head_hash=head.hash,
@@ -60,7 +59,7 @@ def objection_file(*, actor, transfer: Transfer, text: str) -> Objection:
     notice = MonthlyNotice.objects.filter(village_id=transfer.village_id, period=transfer.period).first()
     if notice is None:
         raise NoticeError(_("该月份尚未公示"))
-    if notice.is_closed or timezone.localdate() > notice.objection_deadline:
+    if notice.is_closed or clock.localdate() > notice.objection_deadline:
         raise NoticeError(_("公示期已过，不能再提出异议"))
     if Objection.objects.filter(
         transfer=transfer, household_id=scope.household_id, status=Objection.Status.OPEN
@@ -98,7 +97,7 @@ def objection_answer(*, actor, objection: Objection, upheld: bool, answer: str) 
         objection.status = Objection.Status.DISMISSED
     objection.answer = answer[:500]
     objection.answered_by = actor
-    objection.answered_at = timezone.now()
+    objection.answered_at = clock.now()
     objection.save(update_fields=["status", "answer", "answered_by", "answered_at", "reversal"])
     return objection
 
@@ -112,12 +111,12 @@ def month_close(*, actor, village: Village, period: datetime.date) -> MonthlyNot
         raise NoticeError(_("该月份尚未公示，不能结账"))
     if notice.is_closed:
         raise NoticeError(_("该月份已经结账"))
-    if timezone.localdate() <= notice.objection_deadline:
+    if clock.localdate() <= notice.objection_deadline:
         raise NoticeError(_("公示期到 %(date)s 才结束，之后才能结账") % {"date": notice.objection_deadline.isoformat()})
     open_count = notice.objections.filter(status=Objection.Status.OPEN).count()
     if open_count:
         raise NoticeError(_("还有 %(count)s 条异议未答复，不能结账") % {"count": open_count})
-    notice.closed_at = timezone.now()
+    notice.closed_at = clock.now()
     notice.closed_by = actor
     notice.save(update_fields=["closed_at", "closed_by"])
     return notice

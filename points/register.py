@@ -8,11 +8,10 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from . import validators
+from . import clock, validators
 from .exceptions import OutOfScope, RegisterError
 from .models import Household, HouseholdEvent, Member, ResidentAccount
 from .pinyin import initials
@@ -124,7 +123,7 @@ def household_archive(*, household: Household, actor, reason: str) -> Household:
     if household.is_archived:
         raise RegisterError(_("该户已经归档"))
     household.status = Household.Status.ARCHIVED
-    household.archived_at = timezone.now()
+    household.archived_at = clock.now()
     household.archived_reason = reason[:200]
     household.save(update_fields=["status", "archived_at", "archived_reason", "updated_at"])
     get_user_model().objects.filter(resident__household=household).update(is_active=False)
@@ -159,13 +158,13 @@ def resident_password_issue(*, household: Household, actor) -> str:
     if account is None:
         user = get_user_model().objects.create_user(username=f"resident-{household.pk}", password=password)
         ResidentAccount.objects.create(
-            user=user, household=household, village=household.village, issued_at=timezone.now(), issued_by=actor
+            user=user, household=household, village=household.village, issued_at=clock.now(), issued_by=actor
         )
     else:
         account.user.set_password(password)
         account.user.is_active = True
         account.user.save(update_fields=["password", "is_active"])
-        account.issued_at = timezone.now()
+        account.issued_at = clock.now()
         account.issued_by = actor
         account.save(update_fields=["issued_at", "issued_by"])
     _event(household, HouseholdEvent.Kind.PASSWORD_ISSUED, actor)

@@ -9,9 +9,9 @@ whose head is kept on ``LedgerHead``; ``manage.py verify_ledger`` recomputes it.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import clock
 from .register import District, Household, Member, Village
 
 GENESIS_HASH = "0" * 64
@@ -208,7 +208,7 @@ class Transfer(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversal", verbose_name=_("冲正的记录")
     )
     reason = models.CharField(_("冲正原因"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("时间"), default=clock.now)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -307,7 +307,7 @@ class Claim(models.Model):
     text = models.TextField(_("说明"), max_length=1000)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField(_("申报时间"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("申报时间"), default=clock.now)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -388,7 +388,7 @@ class Objection(models.Model):
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="objections", verbose_name=_("流水"))
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+", verbose_name=_("提出户"))
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    filed_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    filed_at = models.DateTimeField(_("提出时间"), default=clock.now)
     text = models.TextField(_("异议内容"), max_length=1000)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
     answer = models.CharField(_("答复"), max_length=500, blank=True)
