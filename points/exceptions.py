@@ -94,3 +94,11 @@ class ClaimError(HeheError):
 
 class NoticeError(HeheError):
     """A monthly notice, objection or month close was refused."""
+
+
+class StoreError(HeheError):
+    """The store refused: a bad line, an inactive or foreign product, a reservation in the wrong state."""
+
+
+class OutOfStock(StoreError):
+    default_message = _("库存不足")

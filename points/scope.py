@@ -22,6 +22,7 @@ class Capability(StrEnum):
     MANAGE_POINTS = "manage_points"  # award, deduct, reverse, review claims, answer objections, publish, close
     SUBMIT_CLAIMS = "submit_claims"  # submit a claim for a household of the village (grid workers for elders)
     VIEW_LEDGER = "view_ledger"  # read statements and balances of the village's households
+    OPERATE_STORE = "operate_store"  # counter redemptions, stock, stock-takes, reservations, the catalogue
 
 
 ROLE_CAPABILITIES = {
@@ -34,6 +35,7 @@ ROLE_CAPABILITIES = {
         Capability.MANAGE_POINTS,
         Capability.SUBMIT_CLAIMS,
         Capability.VIEW_LEDGER,
+        Capability.OPERATE_STORE,
     },
     StaffRole.Role.COMMITTEE: {
         Capability.VIEW_REGISTER,
@@ -43,6 +45,7 @@ ROLE_CAPABILITIES = {
         Capability.MANAGE_POINTS,
         Capability.SUBMIT_CLAIMS,
         Capability.VIEW_LEDGER,
+        Capability.OPERATE_STORE,
     },
     StaffRole.Role.GRID_WORKER: {
         Capability.VIEW_REGISTER,
@@ -50,7 +53,7 @@ ROLE_CAPABILITIES = {
         Capability.SUBMIT_CLAIMS,
         Capability.VIEW_LEDGER,
     },
-    StaffRole.Role.STOREKEEPER: {Capability.VIEW_REGISTER, Capability.VIEW_LEDGER},
+    StaffRole.Role.STOREKEEPER: {Capability.VIEW_REGISTER, Capability.VIEW_LEDGER, Capability.OPERATE_STORE},
 }
 
 SUPERUSER = "superuser"

@@ -15,6 +15,10 @@ from .models import (
     MonthlyNotice,
     Objection,
     PeriodSummary,
+    Product,
+    Redemption,
+    RedemptionLine,
+    StockMovement,
     Transfer,
     Village,
 )
@@ -220,4 +224,67 @@ def open_objections(*, scope: Scope):
         Objection.objects.filter(village_id__in=scope.villages().values("id"), status=Objection.Status.OPEN)
         .select_related("transfer", "household", "notice")
         .order_by("filed_at")
+    )
+
+
+# --- the store -----------------------------------------------------------------------------------------------
+
+
+def catalogue(village: Village, *, include_inactive: bool = False):
+    products = Product.objects.filter(village=village).select_related("photo")
+    if not include_inactive:
+        products = products.filter(active=True)
+    return products.order_by("order", "id")
+
+
+def household_reservations(household: Household):
+    return (
+        Redemption.objects.filter(household=household)
+        .select_related("village")
+        .prefetch_related("lines")
+        .order_by("-id")
+    )
+
+
+def store_report(village: Village, *, top: int = 10) -> dict:
+    """Stock on hand and its points value against the points households hold; low stock; top products;
+    donations received."""
+    products = list(Product.objects.filter(village=village).order_by("order", "id"))
+    stock_value = sum(p.stock * p.price for p in products)
+    outstanding = (
+        Account.objects.filter(village=village, kind=Account.Kind.HOUSEHOLD, balance__gt=0).aggregate(
+            total=Sum("balance")
+        )["total"]
+        or 0
+    )
+    sold = (
+        RedemptionLine.objects.filter(village=village)
+        .exclude(redemption__status__in=[Redemption.Status.CANCELLED, Redemption.Status.EXPIRED])
+        .values("product_id", "product__name")
+        .annotate(quantity=Sum("quantity"), points=Sum("points"))
+        .order_by("-quantity", "product_id")[:top]
+    )
+    donations = (
+        StockMovement.objects.filter(village=village, kind=StockMovement.Kind.DONATION)
+        .select_related("product")
+        .order_by("-id")
+    )
+    return {
+        "products": products,
+        "stock_value": stock_value,
+        "points_outstanding": outstanding,
+        "coverage": (stock_value / outstanding) if outstanding else None,
+        "low_stock": [p for p in products if p.active and p.is_low],
+        "top_products": list(sold),
+        "donations": list(donations[:100]),
+    }
+
+
+def public_donors(village: Village) -> list[dict]:
+    """爱心捐赠榜: donors who agreed to be named, with what they gave."""
+    return list(
+        StockMovement.objects.filter(village=village, kind=StockMovement.Kind.DONATION, donor_public=True)
+        .values("donor_name", "product__name", "product__unit")
+        .annotate(quantity=Sum("quantity"))
+        .order_by("-quantity", "donor_name")
     )

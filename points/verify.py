@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from .ledger import hashed_fields, transfer_hash
-from .models import GENESIS_HASH, Account, LedgerHead, PeriodSummary, Transfer, Village
+from .models import GENESIS_HASH, Account, LedgerHead, PeriodSummary, Product, StockMovement, Transfer, Village
 
 
 @dataclass
@@ -75,7 +75,29 @@ def verify_village(village: Village) -> int:
     if leftover:
         (household_id, period), value = next(iter(leftover.items()))
         raise Mismatch(f"{village.code} household {household_id} {period:%Y-%m}: conduct {value} has no summary")
+    verify_stock(village)
     return expected_seq
+
+
+def verify_stock(village: Village) -> None:
+    """Every product's stock equals the sum of its movements, and its last movement says what it left."""
+    sums = dict(
+        StockMovement.objects.filter(village=village)
+        .values("product_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("product_id", "total")
+    )
+    for product in Product.objects.filter(village=village).only("id", "name", "stock"):
+        total = sums.get(product.id) or 0
+        if product.stock != total:
+            raise Mismatch(
+                f"{village.code} product {product.id} ({product.name}): "
+                f"stock {product.stock} but movements give {total}"
+            )
+        last = StockMovement.objects.filter(product=product).order_by("-id").values_list("stock_after", flat=True)
+        last = last.first()
+        if last is not None and last != product.stock:
+            raise Mismatch(f"{village.code} product {product.id}: last movement left {last}, stock is {product.stock}")
 
 
 def verify_ledger(*, village: Village | None = None, record: bool = True) -> VerifyResult:

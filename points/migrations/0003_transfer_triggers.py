@@ -1,36 +1,10 @@
-"""Install the triggers that make points_transfer append-only, on SQLite and on PostgreSQL.
-
-The SQL lives beside the code in points/sql/, one file per database.
-"""
-
-from pathlib import Path
+"""Make points_transfer append-only with triggers, on SQLite and PostgreSQL (SQL in points/sql/)."""
 
 from django.db import migrations
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from points.sql import append_only_migration_ops
 
-
-def install(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for statement in statements(SQL_DIR / f"transfer_immutable.{vendor}.sql"):
-        schema_editor.execute(statement, params=None)  # no placeholders: PL/pgSQL uses % itself
-
-
-def statements(path):
-    """The file's statements: separated by blank lines, comment lines dropped."""
-    for block in path.read_text().split("\n\n"):
-        lines = [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("--")]
-        if lines:
-            yield "\n".join(lines)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute("DROP TRIGGER IF EXISTS points_transfer_no_update")
-        schema_editor.execute("DROP TRIGGER IF EXISTS points_transfer_no_delete")
-    else:
-        schema_editor.execute("DROP TRIGGER IF EXISTS points_transfer_immutable ON points_transfer")
-        schema_editor.execute("DROP FUNCTION IF EXISTS points_transfer_refuse_change()")
+install, uninstall = append_only_migration_ops("points_transfer", "transfer_immutable")
 
 
 class Migration(migrations.Migration):

@@ -25,3 +25,10 @@ from .register import (  # noqa: F401
     Village,
     VillageGroup,
 )
+from .store import (  # noqa: F401
+    Product,
+    Redemption,
+    RedemptionLine,
+    StockMovement,
+    Stocktake,
+)

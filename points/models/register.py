@@ -57,6 +57,9 @@ class Village(models.Model):
         _("公示期（天）"), default=7, help_text=_("每月积分公示后，居民可在这些天内提出异议")
     )
     mask_names = models.BooleanField(_("公示时隐去姓名中间字"), default=True, help_text=_("如 张三丰 显示为 张*丰"))
+    pickup_days = models.PositiveSmallIntegerField(
+        _("预约领取期限（天）"), default=3, help_text=_("居民预约的商品须在这些天内领取，逾期自动取消并退还积分")
+    )
     star_thresholds = models.JSONField(
         _("星级门槛"),
         default=list,
@@ -71,6 +74,9 @@ class Village(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(code__contains="-"), name="village_code_has_no_dash"),
             models.CheckConstraint(condition=Q(notice_days__lte=60), name="village_notice_days_at_most_60"),
+            models.CheckConstraint(
+                condition=Q(pickup_days__gte=1, pickup_days__lte=30), name="village_pickup_days_range"
+            ),
         ]
 
     def __str__(self):

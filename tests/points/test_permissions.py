@@ -40,6 +40,7 @@ VILLAGE_MANAGER = {
     "manage_points",
     "submit_claims",
     "view_ledger",
+    "operate_store",
 }
 HEADS = {"QS01": "张三丰", "LX02": "陈玉兰", "BS01": "刘德明"}
 
@@ -235,7 +236,7 @@ def test_district_admin_manages_staff_roles(client_for):
         ("township_staff", {"QS01", "LX02"}, VILLAGE_MANAGER),
         ("committee_a", {"QS01"}, VILLAGE_MANAGER),
         ("grid_worker_a", {"QS01"}, {"view_register", "change_register", "submit_claims", "view_ledger"}),
-        ("storekeeper_a", {"QS01"}, {"view_register", "view_ledger"}),
+        ("storekeeper_a", {"QS01"}, {"view_register", "view_ledger", "operate_store"}),
         ("resident_a", {"QS01"}, set()),
         ("stranger", set(), set()),
     ],

@@ -1,0 +1,418 @@
+"""Services of the village store: redemptions and reservations, stock receipts, write-offs and stock-takes.
+
+A redemption locks the village's ledger head first (``ledger.lock_head``): every store and points write of the
+village then queues behind it, so stock and points move together and no two writers can deadlock. Stock is
+decremented with a guarded ``UPDATE ... WHERE stock >= q``; points with the ledger's guarded debit.
+"""
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils.translation import gettext as _
+
+from . import clock, ledger
+from .exceptions import InsufficientPoints, InvalidAmount, OutOfScope, OutOfStock, StoreError
+from .models import (
+    Account,
+    Household,
+    Product,
+    Redemption,
+    RedemptionLine,
+    StockMovement,
+    Stocktake,
+    Transfer,
+    Village,
+)
+from .scope import RESIDENT, Capability, scope_for
+
+MAX_QUANTITY = 999
+MAX_LINES = 50
+
+
+def _require_store(actor, village_id: int) -> None:
+    if not scope_for(actor).can(Capability.OPERATE_STORE, village_id):
+        raise OutOfScope()
+
+
+def _may_reserve(actor, household: Household) -> bool:
+    scope = scope_for(actor)
+    if scope.role == RESIDENT:
+        return scope.household_id == household.id
+    return scope.can(Capability.OPERATE_STORE, household.village_id)
+
+
+def _quantity(value, label) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUANTITY:
+        raise StoreError(_("%(product)s 的数量应为 1 到 %(max)s 之间的整数") % {"product": label, "max": MAX_QUANTITY})
+    return value
+
+
+def _parse_lines(village: Village, lines) -> list[tuple[Product, int]]:
+    """(product id or Product, quantity) pairs → locked-order list of (Product, quantity); duplicates merged."""
+    lines = list(lines or [])
+    if not lines:
+        raise StoreError(_("请至少选择一件商品"))
+    if len(lines) > MAX_LINES:
+        raise StoreError(_("一次最多兑换 %(max)s 种商品") % {"max": MAX_LINES})
+    wanted: dict[int, int] = {}
+    for product, quantity in lines:
+        product_id = product.pk if isinstance(product, Product) else product
+        if isinstance(product_id, bool) or not isinstance(product_id, int) or product_id < 1:
+            raise StoreError(_("商品编号无效：%(value)s") % {"value": product_id})
+        wanted[product_id] = wanted.get(product_id, 0) + _quantity(quantity, f"#{product_id}")
+    products = {p.pk: p for p in Product.objects.filter(pk__in=wanted)}
+    parsed = []
+    for product_id in sorted(wanted):
+        product = products.get(product_id)
+        if product is None or product.village_id != village.id:
+            raise StoreError(_("商品 #%(id)s 不是本村超市的商品") % {"id": product_id})
+        if not product.active:
+            raise StoreError(_("%(product)s 已下架") % {"product": product.name})
+        parsed.append((product, _quantity(wanted[product_id], product.name)))
+    return parsed
+
+
+def _take_stock(product: Product, quantity: int) -> int:
+    """Guarded decrement; returns the stock left or raises OutOfStock naming the product."""
+    updated = Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
+    left = Product.objects.filter(pk=product.pk).values_list("stock", flat=True).get()
+    if updated != 1:
+        raise OutOfStock(
+            _("%(product)s 库存不足：需要 %(need)s%(unit)s，只剩 %(left)s%(unit)s")
+            % {"product": product.name, "need": quantity, "left": left, "unit": product.unit}
+        )
+    return left
+
+
+def _put_stock(product: Product, quantity: int) -> int:
+    Product.objects.filter(pk=product.pk).update(stock=F("stock") + quantity)
+    return Product.objects.filter(pk=product.pk).values_list("stock", flat=True).get()
+
+
+@transaction.atomic
+def redemption_create(*, actor, household: Household, lines, idempotency_key: str, reserve: bool = False) -> Redemption:
+    """Redeem goods for points: at the counter (completed) or reserved from a phone (held until pickup).
+
+    Every line or none: a refusal names what was short (points, or which product). Idempotent per key.
+    """
+    household = Household.objects.select_related("village").get(pk=household.pk)
+    village = household.village
+    if reserve:
+        if not _may_reserve(actor, household):
+            raise OutOfScope()
+    else:
+        _require_store(actor, village.id)
+    if household.is_archived:
+        raise StoreError(_("该户已归档，不能兑换"))
+    request_lines = sorted(
+        [(getattr(p, "pk", p), q) for p, q in (lines or [])], key=lambda line: (str(line[0]), str(line[1]))
+    )
+    request = {"household": household.id, "lines": request_lines, "reserve": reserve}
+
+    def run():
+        ledger.lock_head(village)
+        parsed = _parse_lines(village, lines)
+        total = sum(product.price * quantity for product, quantity in parsed)
+        if total > ledger.MAX_AMOUNT:
+            raise InvalidAmount(_("一次兑换不能超过 %(max)s 分") % {"max": ledger.MAX_AMOUNT})
+        stock_left = {product.pk: _take_stock(product, quantity) for product, quantity in parsed}
+        account = ledger.household_account(household)
+        try:
+            (transfer,) = ledger.post(
+                village=village,
+                postings=[
+                    ledger.Posting(
+                        debit=account,
+                        credit=ledger.system_account(village, Account.Kind.STORE),
+                        amount=total,
+                        code=Transfer.Code.REDEMPTION,
+                        household=household,
+                        item_name="、".join(f"{p.name}×{q}" for p, q in parsed)[:80],
+                        guard=True,
+                    )
+                ],
+                actor=actor,
+            )
+        except InsufficientPoints as exc:
+            balance = Account.objects.filter(pk=account.pk).values_list("balance", flat=True).get()
+            raise InsufficientPoints(
+                _("积分不足：需要 %(need)s 分，余额 %(balance)s 分") % {"need": total, "balance": balance}
+            ) from exc
+        now = clock.now()
+        number = (Redemption.objects.filter(village=village).aggregate(n=Max("number"))["n"] or 0) + 1
+        redemption = Redemption.objects.create(
+            village=village,
+            number=number,
+            household=household,
+            status=Redemption.Status.RESERVED if reserve else Redemption.Status.COMPLETED,
+            total_points=total,
+            transfer=transfer,
+            created_by=actor,
+            created_at=now,
+            pickup_deadline=now + village_pickup_window(village) if reserve else None,
+        )
+        RedemptionLine.objects.bulk_create(
+            [
+                RedemptionLine(
+                    redemption=redemption,
+                    village=village,
+                    product=product,
+                    product_name=product.name,
+                    quantity=quantity,
+                    unit_price=product.price,
+                    points=product.price * quantity,
+                )
+                for product, quantity in parsed
+            ]
+        )
+        StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    village=village,
+                    product=product,
+                    kind=StockMovement.Kind.REDEMPTION,
+                    quantity=-quantity,
+                    stock_after=stock_left[product.pk],
+                    redemption=redemption,
+                    actor=actor,
+                    created_at=now,
+                )
+                for product, quantity in parsed
+            ]
+        )
+        return {"redemption": redemption.pk}
+
+    result, _replayed = ledger.idempotent(
+        actor=actor, key=idempotency_key, operation="redemption_create", request=request, run=run
+    )
+    return Redemption.objects.select_related("village", "household").get(pk=result["redemption"])
+
+
+def village_pickup_window(village: Village):
+    import datetime
+
+    return datetime.timedelta(days=village.pickup_days)
+
+
+def _locked_reservation(redemption: Redemption) -> Redemption:
+    return Redemption.objects.select_for_update().select_related("village", "household").get(pk=redemption.pk)
+
+
+def _release(redemption: Redemption, *, status: str, actor) -> Redemption:
+    """Refund the points and restock the goods of a reserved redemption, exactly once (row lock + status)."""
+    village = redemption.village
+    ledger.lock_head(village)
+    (refund,) = ledger.post(
+        village=village,
+        postings=[
+            ledger.Posting(
+                debit=ledger.system_account(village, Account.Kind.STORE),
+                credit=ledger.household_account(redemption.household),
+                amount=redemption.total_points,
+                code=Transfer.Code.REFUND,
+                household=redemption.household,
+                item_name=_("预约 %(number)s 退还") % {"number": redemption.receipt_number},
+            )
+        ],
+        actor=actor,
+    )
+    now = clock.now()
+    movements = []
+    for line in redemption.lines.select_related("product").order_by("product_id"):
+        movements.append(
+            StockMovement(
+                village=village,
+                product=line.product,
+                kind=StockMovement.Kind.RETURN,
+                quantity=line.quantity,
+                stock_after=_put_stock(line.product, line.quantity),
+                redemption=redemption,
+                actor=actor,
+                created_at=now,
+                reason=str(Redemption.Status(status).label),
+            )
+        )
+    StockMovement.objects.bulk_create(movements)
+    redemption.status = status
+    redemption.refund = refund
+    redemption.closed_by = actor
+    redemption.closed_at = now
+    redemption.save(update_fields=["status", "refund", "closed_by", "closed_at"])
+    return redemption
+
+
+def _expire_if_overdue(redemption: Redemption) -> bool:
+    if redemption.status == Redemption.Status.RESERVED and redemption.pickup_deadline < clock.now():
+        _release(redemption, status=Redemption.Status.EXPIRED, actor=None)
+        return True
+    return False
+
+
+def reservation_fulfil(*, actor, redemption: Redemption) -> Redemption:
+    """The storekeeper hands over a reserved order (before its pickup deadline).
+
+    An overdue reservation is expired first, in a transaction of its own, so that the refund stands even
+    though the hand-over is then refused.
+    """
+    _require_store(actor, redemption.village_id)
+    with transaction.atomic():
+        expired = _expire_if_overdue(_locked_reservation(redemption))
+    if expired:
+        raise StoreError(_("该预约已过领取期限，已自动取消并退还积分"))
+    return _fulfil(actor=actor, redemption=redemption)
+
+
+@transaction.atomic
+def _fulfil(*, actor, redemption: Redemption) -> Redemption:
+    redemption = _locked_reservation(redemption)
+    if redemption.status != Redemption.Status.RESERVED:
+        raise StoreError(_("该预约当前状态为「%(status)s」，不能领取") % {"status": redemption.get_status_display()})
+    redemption.status = Redemption.Status.FULFILLED
+    redemption.closed_by = actor
+    redemption.closed_at = clock.now()
+    redemption.save(update_fields=["status", "closed_by", "closed_at"])
+    return redemption
+
+
+@transaction.atomic
+def reservation_cancel(*, actor, redemption: Redemption) -> Redemption:
+    """The resident who reserved, or the storekeeper, cancels: points refunded and goods restocked, once."""
+    redemption = _locked_reservation(redemption)
+    if not _may_reserve(actor, redemption.household):
+        raise OutOfScope()
+    if _expire_if_overdue(redemption):
+        return redemption
+    if redemption.status != Redemption.Status.RESERVED:
+        raise StoreError(_("该预约当前状态为「%(status)s」，不能取消") % {"status": redemption.get_status_display()})
+    return _release(redemption, status=Redemption.Status.CANCELLED, actor=actor)
+
+
+def reservations_expire(*, village: Village | None = None, household: Household | None = None) -> int:
+    """Expire every reservation past its deadline (safe to run often and concurrently). Returns how many."""
+    overdue = Redemption.objects.filter(status=Redemption.Status.RESERVED, pickup_deadline__lt=clock.now())
+    if village is not None:
+        overdue = overdue.filter(village=village)
+    if household is not None:
+        overdue = overdue.filter(household=household)
+    expired = 0
+    for pk in list(overdue.values_list("pk", flat=True)):
+        with transaction.atomic():
+            redemption = _locked_reservation(Redemption(pk=pk))
+            # Re-checked under the row lock: a concurrent sweep or a cancel may have got here first.
+            if _expire_if_overdue(redemption):
+                expired += 1
+    return expired
+
+
+@transaction.atomic
+def stock_receive(
+    *, actor, product: Product, quantity: int, idempotency_key: str, donor_name: str = "", donor_public: bool = False
+) -> StockMovement:
+    """入库, or a donation (捐赠) when a donor is named; the donor appears on the public list only with consent."""
+    product = Product.objects.select_related("village").get(pk=product.pk)
+    _require_store(actor, product.village_id)
+    quantity = _quantity(quantity, product.name)
+    donor_name = (donor_name or "").strip()[:60]
+    kind = StockMovement.Kind.DONATION if donor_name else StockMovement.Kind.RECEIPT
+
+    def run():
+        ledger.lock_head(product.village)
+        movement = StockMovement.objects.create(
+            village_id=product.village_id,
+            product=product,
+            kind=kind,
+            quantity=quantity,
+            stock_after=_put_stock(product, quantity),
+            donor_name=donor_name,
+            donor_public=bool(donor_name and donor_public),
+            actor=actor,
+        )
+        return {"movement": movement.pk}
+
+    request = {"product": product.pk, "quantity": quantity, "donor": donor_name, "public": donor_public}
+    result, _replayed = ledger.idempotent(
+        actor=actor, key=idempotency_key, operation="stock_receive", request=request, run=run
+    )
+    return StockMovement.objects.get(pk=result["movement"])
+
+
+@transaction.atomic
+def stock_write_off(*, actor, product: Product, quantity: int, reason: str, idempotency_key: str) -> StockMovement:
+    """报损: broken, spoiled or expired goods leave the stock with a reason."""
+    product = Product.objects.select_related("village").get(pk=product.pk)
+    _require_store(actor, product.village_id)
+    quantity = _quantity(quantity, product.name)
+    reason = (reason or "").strip()
+    if not reason:
+        raise StoreError(_("请填写报损原因"))
+
+    def run():
+        ledger.lock_head(product.village)
+        movement = StockMovement.objects.create(
+            village_id=product.village_id,
+            product=product,
+            kind=StockMovement.Kind.WRITE_OFF,
+            quantity=-quantity,
+            stock_after=_take_stock(product, quantity),
+            reason=reason[:200],
+            actor=actor,
+        )
+        return {"movement": movement.pk}
+
+    result, _replayed = ledger.idempotent(
+        actor=actor,
+        key=idempotency_key,
+        operation="stock_write_off",
+        request={"product": product.pk, "quantity": quantity, "reason": reason},
+        run=run,
+    )
+    return StockMovement.objects.get(pk=result["movement"])
+
+
+@transaction.atomic
+def stocktake_record(*, actor, village: Village, counts: dict, idempotency_key: str, note: str = "") -> Stocktake:
+    """盘点: counted quantities per product; each difference from the books is recorded as a movement."""
+    _require_store(actor, village.id)
+    clean: dict[int, int] = {}
+    for product_id, counted in (counts or {}).items():
+        if isinstance(counted, bool) or not isinstance(counted, int) or not 0 <= counted <= 1_000_000:
+            raise StoreError(_("盘点数量应为 0 或正整数（商品 #%(id)s）") % {"id": product_id})
+        clean[int(product_id)] = counted
+    if not clean:
+        raise StoreError(_("请至少填写一种商品的盘点数量"))
+
+    def run():
+        ledger.lock_head(village)
+        products = {p.pk: p for p in Product.objects.filter(pk__in=clean, village=village)}
+        unknown = sorted(set(clean) - set(products))
+        if unknown:
+            raise StoreError(_("商品 #%(id)s 不是本村超市的商品") % {"id": unknown[0]})
+        stocktake = Stocktake.objects.create(village=village, actor=actor, note=(note or "")[:200])
+        movements = []
+        for product_id in sorted(clean):
+            product = products[product_id]
+            variance = clean[product_id] - product.stock
+            if variance == 0:
+                continue
+            left = _put_stock(product, variance) if variance > 0 else _take_stock(product, -variance)
+            movements.append(
+                StockMovement(
+                    village=village,
+                    product=product,
+                    kind=StockMovement.Kind.STOCKTAKE,
+                    quantity=variance,
+                    stock_after=left,
+                    stocktake=stocktake,
+                    actor=actor,
+                )
+            )
+        StockMovement.objects.bulk_create(movements)
+        return {"stocktake": stocktake.pk}
+
+    result, _replayed = ledger.idempotent(
+        actor=actor,
+        key=idempotency_key,
+        operation="stocktake_record",
+        request={"village": village.pk, "counts": sorted(clean.items()), "note": note},
+        run=run,
+    )
+    return Stocktake.objects.get(pk=result["stocktake"])
