@@ -17,8 +17,15 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(PIP) install -r requirements-test.txt
 	touch $@
 
+# Browser tests drive the system Chromium through Playwright (never `playwright install`).
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = "0" ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| echo "could not install chromium: browser tests will fail"; \
+	else echo "chromium missing and not root: install it with 'apt-get install -y chromium'"; fi
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test /usr/bin/chromium
 
 demo: install
 	$(PY) manage.py migrate --noinput

@@ -31,6 +31,38 @@ def client_for(client, cast):
     return sign_in
 
 
+APPEND_ONLY = {"points_transfer": "transfer_immutable", "points_stockmovement": "stock_immutable"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_append_only_triggers():
+    """Transactional tests (live server, browser) end with Django's flush, which on SQLite is DELETE FROM:
+    the append-only triggers rightly refuse it. For the flush only, drop them and put them back at once.
+    (PostgreSQL flushes with TRUNCATE, which row triggers do not see.)"""
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    from points.sql import statements
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with self.connection.cursor() as cursor:
+            for table in APPEND_ONLY:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                for name in APPEND_ONLY.values():
+                    for statement in statements(name, "sqlite"):
+                        cursor.execute(statement)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = bool(os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres", "postgresql")))
     skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL (CI's second run does)")
