@@ -212,3 +212,45 @@ def households_in_group(village: Village, group_id: int):
 
 def households_in_village(village: Village):
     return Household.objects.filter(village=village, status=Household.Status.ACTIVE)
+
+
+GRANT_CODES = {Transfer.Code.VOTE, Transfer.Code.MOTTO, Transfer.Code.WINNER}
+
+
+def points_grant(
+    *,
+    actor,
+    household: Household,
+    amount: int,
+    code: str,
+    item_name: str,
+    memo: str = "",
+    member: Member | None = None,
+) -> Transfer:
+    """Credit points that a rule of another layer earned (voting, a published motto, a selection win).
+
+    The calling service has already decided that the rule applies and holds its own exactly-once guard (a
+    unique row in its own transaction); this only moves the points. Must run inside the caller's transaction.
+    """
+    if code not in GRANT_CODES:
+        raise LedgerError("points_grant is only for vote, motto and winner credits")
+    if household.is_archived:
+        raise LedgerError(_("%(household)s 已归档，不能记分") % {"household": household})
+    village = household.village
+    (transfer,) = ledger.post(
+        village=village,
+        postings=[
+            ledger.Posting(
+                debit=ledger.system_account(village, Account.Kind.ISSUANCE),
+                credit=ledger.household_account(household),
+                amount=amount,
+                code=code,
+                household=household,
+                member_id=getattr(member, "id", None),
+                item_name=item_name,
+                memo=memo,
+            )
+        ],
+        actor=actor,
+    )
+    return transfer
