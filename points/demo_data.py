@@ -1,4 +1,6 @@
-"""Realistic, deterministic demo data for the seeder: names, villages, generations. Not used by tests."""
+"""Realistic, deterministic demo data for the seeder: names, villages, generations, and the texts of a year of
+points history (rubric, inspection memos, claims, objections). Test fixtures never use it; only the seeder's own
+test runs it, through ``seed_demo``."""
 
 import random
 
@@ -149,3 +151,147 @@ def household_members(rng: random.Random) -> list[dict]:
 
 def address(rng: random.Random, number: int) -> str:
     return f"{rng.choice(ROADS)} {number} 号"
+
+
+# --- the points ledger: rubric and a year of history (used by points/demo_ledger.py) --------------------------
+
+STAR_THRESHOLDS = [30, 60, 90, 120, 150]
+
+# (category, [(key, name, kind, points, cap_period, cap_points, evidence_required)]). District-wide: 和安区.
+RUBRIC = [
+    (
+        "孝老爱亲",
+        [
+            ("elder_care", "赡养照顾老人", "award", 10, "none", None, False),
+            ("elder_visit", "陪伴看望独居老人", "award", 5, "month", 10, False),
+            ("harmony", "家庭和睦无纠纷", "award", 5, "none", None, False),
+        ],
+    ),
+    (
+        "环境卫生",
+        [
+            ("doorstep", "门前三包保持整洁", "award", 5, "none", None, False),
+            ("courtyard", "庭院整洁美观", "award", 3, "none", None, False),
+            ("sorting", "垃圾分类投放正确", "award", 3, "none", None, False),
+            ("litter", "乱扔垃圾", "deduction", 5, "none", None, False),
+            ("clutter", "乱堆乱放柴草杂物", "deduction", 5, "none", None, False),
+            ("burning", "违规焚烧秸秆", "deduction", 10, "none", None, False),
+        ],
+    ),
+    (
+        "遵纪守法",
+        [
+            ("law_class", "参加法治宣传教育", "award", 3, "none", None, False),
+            ("insurance", "按时参加城乡居民医保", "award", 3, "year", 3, False),
+            ("village_rules", "违反村规民约", "deduction", 10, "none", None, False),
+            ("illegal_building", "私搭乱建", "deduction", 20, "none", None, False),
+        ],
+    ),
+    (
+        "移风易俗",
+        [
+            ("simple_wedding", "婚事新办简办", "award", 10, "none", None, False),
+            ("simple_funeral", "丧事简办", "award", 10, "none", None, False),
+            ("civil_tomb", "文明祭扫", "award", 3, "none", None, False),
+            ("extravagance", "大操大办", "deduction", 20, "none", None, False),
+        ],
+    ),
+    (
+        "志愿服务",
+        [
+            ("volunteer", "参加志愿服务", "award", 5, "month", 20, False),
+            ("labour", "参加义务劳动", "award", 3, "none", None, False),
+            ("flood_duty", "防汛抗旱值守", "award", 10, "none", None, False),
+        ],
+    ),
+    (
+        "邻里互助",
+        [
+            ("help_needy", "帮扶困难群众", "award", 5, "none", None, False),
+            ("mediate", "调解邻里纠纷", "award", 5, "none", None, False),
+            ("honest", "拾金不昧", "award", 5, "none", None, False),
+            ("brave", "见义勇为", "award", 20, "none", None, True),
+        ],
+    ),
+]
+
+# One village's own version of a district item: 柳溪村 lies along the stream and punishes dumping harder.
+OVERRIDES = {"LX02": ("litter", "乱扔垃圾（含向溪河倾倒）", 10)}
+
+SANITATION_MEMO = "{month}月人居环境检查 · {group}"
+COURTYARD_MEMO = "{season}季“美丽庭院”评比"
+SORTING_MEMO = "{month}月垃圾分类入户抽查"
+HARMONY_MEMO = "第{quarter}季度文明家庭评议"
+ELDER_MEMO = "第{quarter}季度孝老爱亲评议，村民代表会议通过"
+
+# What the village's volunteers did, month by month (1 = January).
+VOLUNTEER_MEMOS = {
+    1: ["春节前清扫村道、帮孤寡老人贴春联", "冬季森林防火巡查"],
+    2: ["元宵节文艺汇演现场服务", "返乡人员登记和交通疏导"],
+    3: ["学雷锋日义务理发、量血压", "植树节在村口补种香樟"],
+    4: ["清明节山林防火值守", "文明祭扫劝导"],
+    5: ["农忙时节帮留守老人抢收油菜", "卫生院体检日引导老人排队"],
+    6: ["防溺水巡查水塘、张贴警示牌", "帮五保户抢收小麦"],
+    7: ["汛期巡堤查险", "暑期看护留守儿童"],
+    8: ["人居环境整治，清理沟渠杂草", "高温天气给独居老人送防暑药品"],
+    9: ["秋收期间道路疏导、防止打场占道", "开学季护送留守儿童"],
+    10: ["重阳节敬老宴端菜服务", "秸秆禁烧巡查"],
+    11: ["医保缴费入户宣传", "冬季征兵政策宣传"],
+    12: ["冬季防火巡查、检查老人家电线", "年底清扫村道和公共厕所"],
+}
+LABOUR_MEMOS = ["清理村前河道漂浮物", "修补村组道路坑洼", "疏通灌溉沟渠", "清理背街小巷卫生死角"]
+SEASONAL = {
+    # month: (rubric key, share of households, memo)
+    3: ("law_class", 0.4, "“3·15”及民法典进村宣讲会"),
+    4: ("civil_tomb", 0.35, "清明节文明祭扫、不烧纸钱"),
+    7: ("flood_duty", 0.1, "汛期轮流值守村口水闸"),
+    11: ("insurance", 0.8, "按时缴纳本年度城乡居民医保"),
+    12: ("law_class", 0.35, "“12·4”宪法日法治讲座"),
+}
+LITTER_MEMOS = ["在村道边乱扔生活垃圾", "将建筑垃圾倾倒在路边", "垃圾未入桶，劝导后仍未改正"]
+CLUTTER_MEMOS = ["门前堆放柴草占用村道", "杂物堆放在公共晾晒场", "旧家具长期堆在屋后沟边"]
+BURNING_MEMOS = ["田间焚烧秸秆，镇巡查组发现", "在自家地头焚烧麦秸，劝阻后熄灭"]
+EXTRAVAGANCE_MEMO = "操办寿宴超过村规民约规定的桌数，经劝导未改"
+SIMPLE_WEDDING_MEMO = "婚礼只请亲属，礼金不超过村规标准"
+SIMPLE_FUNERAL_MEMO = "丧事简办，不请乐队，三天内办完"
+
+# What residents (or grid workers for elders) claim, by rubric key.
+CLAIM_TEXTS = {
+    "elder_care": [
+        "婆婆卧床两年，我每天给她擦身、喂饭、翻身。",
+        "父亲住院半个月，我一直在医院陪护。",
+        "每天给瘫痪的母亲做三顿饭，按时喂药。",
+    ],
+    "elder_visit": [
+        "每周去看望隔壁独居的周奶奶，帮她买菜、打扫屋子。",
+        "冬天给村东头的五保户老人送去棉被和米面。",
+    ],
+    "help_needy": [
+        "帮残疾邻居家收了两亩稻子。",
+        "给大病户捐了五百元，并帮忙联系了医保报销。",
+        "帮困难户修好了漏雨的屋顶。",
+    ],
+    "mediate": [
+        "两家为宅基地边界争吵，我出面劝和，双方签了协议。",
+        "劝和了一对闹离婚的小夫妻。",
+    ],
+    "honest": [
+        "在村口捡到一个钱包，内有现金八百元和身份证，已交还失主。",
+        "赶集时捡到一部手机，交给了村委会。",
+    ],
+}
+REJECT_REASONS = [
+    "经网格员核实，该事项已在本月检查中加过分，不重复计分。",
+    "未能核实，请补充照片或证明人后重新申报。",
+    "经村民小组长核实，情况与申报不符。",
+]
+CAP_REJECT_REASON = "本月该项已达到每户上限，不能再加分。"
+
+# The one committee reversal of the year: a household number typed wrong.
+WRONG_HOUSEHOLD_REASON = "录入时户号选错，应记给 {number} 户，已冲正并改记。"
+
+# The scripted objections: one upheld (with a reversal), one dismissed.
+UPHELD_OBJECTION_TEXT = "门口那堆柴草是邻居家的，我家门前早就清理干净了，网格员可以来看。"
+UPHELD_ANSWER = "经网格员入户核实，柴草确属邻户堆放，扣分记错了户，予以冲正。"
+DISMISSED_OBJECTION_TEXT = "这户上个季度并没有怎么照顾老人，为什么加 10 分？"
+DISMISSED_ANSWER = "经核实，该户儿媳常年照顾卧床婆婆，村民代表会议评议通过，加分属实。"

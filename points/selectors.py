@@ -184,7 +184,12 @@ def public_notice(village: Village, period: datetime.date) -> dict:
         head = transfer.household.head_name if transfer.household_id else ""
         transfer.public_name = mask_name(head) if mask else head
         transfer.public_number = transfer.household.number if transfer.household_id else ""
-        transfer.explanation = explain(transfer)
+        # Public: the kind and the rubric item only; never the member's name or the memo (a claim's own text).
+        transfer.public_explanation = (
+            f"{transfer.get_code_display()}：{transfer.item_name}"
+            if transfer.item_name
+            else transfer.get_code_display()
+        )
         sign = 1 if transfer.code == Transfer.Code.AWARD else -1
         if transfer.code == Transfer.Code.REVERSAL:
             sign = 1 if transfer.conduct_delta >= 0 else -1
@@ -288,3 +293,31 @@ def public_donors(village: Village) -> list[dict]:
         .annotate(quantity=Sum("quantity"))
         .order_by("-quantity", "donor_name")
     )
+
+
+# --- small reads for the resident pages ----------------------------------------------------------------------
+
+
+def household_claims(household: Household):
+    return (
+        Claim.objects.filter(village_id=household.village_id, household=household)
+        .select_related("rubric_item", "member")
+        .prefetch_related("photos")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def household_objections(household: Household):
+    return (
+        Objection.objects.filter(village_id=household.village_id, household=household)
+        .select_related("transfer", "notice")
+        .order_by("-filed_at", "-id")
+    )
+
+
+def village_transfer_or_none(*, village_id: int, transfer_id: int) -> Transfer | None:
+    return Transfer.objects.filter(village_id=village_id, pk=transfer_id).first()
+
+
+def village_by_code(code: str) -> Village | None:
+    return Village.objects.filter(code__iexact=(code or "").strip()).first()

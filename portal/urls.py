@@ -12,6 +12,12 @@ portal_patterns = (
         path("login/", views.LoginView.as_view(), name="login"),
         path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
         path("me/", views.me, name="me"),
+        path("me/statement/", views.statement, name="statement"),
+        path("me/claims/", views.claims, name="claims"),
+        path("me/claims/new/", views.claim_new, name="claim_new"),
+        path("me/objections/", views.objections, name="objections"),
+        path("me/objections/new/<int:transfer_id>/", views.objection_new, name="objection_new"),
+        path("notice/<slug:village_code>/<str:period>/", views.notice, name="notice"),
     ],
     "portal",
 )

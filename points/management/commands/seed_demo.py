@@ -1,15 +1,21 @@
-"""Build a realistic demo district. Safe to run again: what exists is kept, what is missing is added."""
+"""Build a realistic demo district. Safe to run again: what exists is kept, what is missing is added.
+
+After the register and the staff, each village gets a year of points history (``points.demo_ledger``), written
+through the real services; a village that already has transfers keeps them and gets nothing more.
+"""
 
 import random
+import time
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from points import demo_data
+from points import demo_data, demo_ledger
 from points.models import District, Household, Member, StaffRole, Township, Village, VillageGroup
 from points.register import household_save, resident_password_issue, staff_role_save
+from points.verify import verify_ledger
 
 DEMO_PASSWORD = "hehe2026"
 
@@ -27,9 +33,24 @@ STAFF = [
 
 
 class Command(BaseCommand):
-    help = "Seed the demo district: townships, villages, ~300 households, and a user for every role."
+    help = (
+        "Seed the demo district: townships, villages, ~300 households, a user for every role, and a year of "
+        "points history per village."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--households",
+            type=int,
+            default=demo_data.HOUSEHOLDS_PER_VILLAGE,
+            help=f"households per village (default {demo_data.HOUSEHOLDS_PER_VILLAGE}; fewer for a quick try)",
+        )
+        parser.add_argument("--no-history", action="store_true", help="skip the year of points history")
+
+    def handle(self, *args, households=demo_data.HOUSEHOLDS_PER_VILLAGE, no_history=False, **options):
+        if not 1 <= households <= 999:
+            raise CommandError("--households must be between 1 and 999")
+        self.households = households
         User = get_user_model()
         root, created = User.objects.get_or_create(
             username="admin", defaults={"is_superuser": True, "is_staff": True, "first_name": "系统管理员"}
@@ -58,13 +79,33 @@ class Command(BaseCommand):
             self._seed_households(village, root)
         self._seed_staff(root, district)
         self._seed_resident(root)
+        if not no_history:
+            self._seed_history(district, villages)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _seed_history(self, district, villages):
+        demo_ledger.seed_rubric(district)
+        for village in villages:
+            started = time.monotonic()
+            summary = demo_ledger.seed_history(village)
+            if summary is None:
+                self.stdout.write(f"{village.name}: 已有积分流水，保持不变")
+                continue
+            self.stdout.write(
+                f"{village.name}: {summary.transfers} 条流水，{summary.claims} 条申报，{summary.notices} 期公示，"
+                f"{summary.objections} 条异议（{time.monotonic() - started:.1f} 秒）"
+            )
+        # Records the check on each village's ledger head: the public notice shows when it was last verified.
+        result = verify_ledger()
+        if not result.ok:
+            raise CommandError(f"verify_ledger: {result.problem}")
+        self.stdout.write(f"账本校验通过：{result.villages} 个村，{result.transfers} 条流水")
 
     def _seed_households(self, village, actor):
         rng = random.Random(f"hehe-{village.code}")
         groups = list(village.groups.order_by("id"))
         existing = set(Household.objects.filter(village=village).values_list("number", flat=True))
-        todo = [n for n in range(1, demo_data.HOUSEHOLDS_PER_VILLAGE + 1)]
+        todo = list(range(1, self.households + 1))
         for n in tqdm(todo, desc=f"{village.name} 户籍", unit="户", leave=False, disable=None):
             members = demo_data.household_members(rng)  # drawn for every n, so reruns stay deterministic
             address = demo_data.address(rng, n)
