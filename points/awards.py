@@ -96,24 +96,6 @@ def points_award(
     """
     _require(actor, Capability.MANAGE_POINTS, village.id)
     unique = list({h.id: h for h in households}.values())
-    if not unique:
-        raise LedgerError(_("请至少选择一户"))
-    if len(unique) > MAX_BATCH:
-        raise LedgerError(_("一次最多 %(max)s 户") % {"max": MAX_BATCH})
-    foreign = [h for h in unique if h.village_id != village.id]
-    if foreign:
-        raise OutOfScope(_("%(household)s 不是本村的户") % {"household": foreign[0]})
-    archived = [h for h in unique if h.is_archived]
-    if archived:
-        raise LedgerError(_("%(household)s 已归档，不能记分") % {"household": archived[0]})
-    if not rubric_for_village(village, include_inactive=True).filter(pk=rubric_item.pk).exists():
-        raise LedgerError(_("该细则不适用于本村"))
-    if not rubric_item.active:
-        raise InactiveItem()
-    for person in (member, acted_for):
-        if person is not None and (len(unique) != 1 or person.household_id != unique[0].id):
-            raise LedgerError(_("所选成员不属于该户"))
-
     request = {
         "village": village.id,
         "item": rubric_item.id,
@@ -124,7 +106,29 @@ def points_award(
         "photo": photo_id,
     }
 
+    def check():
+        # Inside run(): a retry of a request that succeeded gets its first answer even if, since then, the
+        # item was deactivated or a household archived.
+        if not unique:
+            raise LedgerError(_("请至少选择一户"))
+        if len(unique) > MAX_BATCH:
+            raise LedgerError(_("一次最多 %(max)s 户") % {"max": MAX_BATCH})
+        foreign = [h for h in unique if h.village_id != village.id]
+        if foreign:
+            raise OutOfScope(_("%(household)s 不是本村的户") % {"household": foreign[0]})
+        archived = [h for h in unique if h.is_archived]
+        if archived:
+            raise LedgerError(_("%(household)s 已归档，不能记分") % {"household": archived[0]})
+        if not rubric_for_village(village, include_inactive=True).filter(pk=rubric_item.pk).exists():
+            raise LedgerError(_("该细则不适用于本村"))
+        if not rubric_item.active:
+            raise InactiveItem()
+        for person in (member, acted_for):
+            if person is not None and (len(unique) != 1 or person.household_id != unique[0].id):
+                raise LedgerError(_("所选成员不属于该户"))
+
     def run():
+        check()
         ledger.lock_head(village)
         _check_caps(rubric_item, unique)
         issuance = ledger.system_account(village, Account.Kind.ISSUANCE)
@@ -166,13 +170,13 @@ def transfer_reverse(*, actor, transfer: Transfer, reason: str, idempotency_key:
     reason = (reason or "").strip()
     if not reason:
         raise LedgerError(_("请填写冲正原因"))
-    if transfer.code == Transfer.Code.REVERSAL:
-        raise NotReversible()
-    if transfer.code not in REVERSIBLE:
-        raise LedgerError(_("兑换记录不能冲正，请在积分超市办理退货"))
     village = transfer.village
 
     def run():
+        if transfer.code == Transfer.Code.REVERSAL:
+            raise NotReversible()
+        if transfer.code not in REVERSIBLE:
+            raise LedgerError(_("兑换记录不能冲正，请在积分超市办理退货"))
         ledger.lock_head(village)
         if Transfer.objects.filter(reverses=transfer).exists():
             raise AlreadyReversed()

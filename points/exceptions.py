@@ -84,6 +84,12 @@ class InvalidAmount(LedgerError):
     default_message = _("分值必须是 1 到 100000 之间的整数")
 
 
+class IdempotencyKeyInvalid(HeheError):
+    """The request carries no idempotency key, or one that is too long: a malformed request (400)."""
+
+    default_message = _("缺少请求编号（Idempotency-Key），或长度超过 100")
+
+
 class IdempotencyConflict(LedgerError):
     default_message = _("同一个请求编号已用于另一项不同的操作")
 

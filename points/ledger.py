@@ -17,7 +17,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import clock
-from .exceptions import IdempotencyConflict, InsufficientPoints, InvalidAmount, LedgerError, MonthClosed
+from .exceptions import (
+    IdempotencyConflict,
+    IdempotencyKeyInvalid,
+    InsufficientPoints,
+    InvalidAmount,
+    LedgerError,
+    MonthClosed,
+)
 from .models import (
     GENESIS_HASH,
     Account,
@@ -31,6 +38,7 @@ from .models import (
 )
 
 MAX_AMOUNT = 100_000
+MAX_IDEMPOTENCY_KEY_LENGTH = 100
 CONDUCT_CODES = {Transfer.Code.AWARD: 1, Transfer.Code.DEDUCTION: -1}
 
 
@@ -254,8 +262,8 @@ def idempotent(*, actor, key: str, operation: str, request: dict, run: Callable[
     if not connection.in_atomic_block:
         raise LedgerError("idempotent() must run inside transaction.atomic")
     key = (key or "").strip()
-    if not key or len(key) > 100:
-        raise LedgerError(_missing_key_message())
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise IdempotencyKeyInvalid()
     digest = hashlib.sha256(
         json.dumps([operation, request], sort_keys=True, default=str, ensure_ascii=False).encode()
     ).hexdigest()
@@ -272,12 +280,6 @@ def idempotent(*, actor, key: str, operation: str, request: dict, run: Callable[
     result = run()
     IdempotencyKey.objects.filter(pk=record.pk).update(result=result)
     return result, False
-
-
-def _missing_key_message():
-    from django.utils.translation import gettext as _
-
-    return _("缺少请求编号（Idempotency-Key），或长度超过 100")
 
 
 def conduct_delta_for(code: str, amount: int) -> int:

@@ -39,6 +39,7 @@ def _flush_past_append_only_triggers():
     """Transactional tests (live server, browser) end with Django's flush, which on SQLite is DELETE FROM:
     the append-only triggers rightly refuse it. For the flush only, drop them and put them back at once.
     (PostgreSQL flushes with TRUNCATE, which row triggers do not see.)"""
+    import django.db.backends.sqlite3.base  # noqa: F401  (loads the backend before its operations module)
     from django.db.backends.sqlite3.operations import DatabaseOperations
 
     from points.sql import statements

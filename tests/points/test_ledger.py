@@ -11,6 +11,7 @@ from points.exceptions import (
     AlreadyReversed,
     CapExceeded,
     IdempotencyConflict,
+    IdempotencyKeyInvalid,
     InactiveItem,
     InsufficientPoints,
     InvalidAmount,
@@ -147,7 +148,7 @@ def test_refusals_change_nothing(cast, rubric):
         award(cast, rubric["litter"], [cast.household_a], "x4", actor=cast.grid_worker_a)
     with pytest.raises(LedgerError):
         award(cast, rubric["litter"], [], "x5")
-    with pytest.raises(LedgerError):
+    with pytest.raises(IdempotencyKeyInvalid):
         award(cast, rubric["litter"], [cast.household_a], "")
     assert Transfer.objects.count() == 0
 
@@ -260,3 +261,12 @@ def test_period_ranges():
 
     assert period_range("quarter", 2026, 2) == (datetime.date(2026, 4, 1), datetime.date(2026, 6, 1))
     assert period_range("year", 2026) == (datetime.date(2026, 1, 1), datetime.date(2026, 12, 1))
+
+
+def test_a_retry_gets_its_first_answer_even_after_the_item_is_deactivated(cast, rubric):
+    first = award(cast, rubric["care"], [cast.household_a], "again")
+    RubricItem.objects.filter(pk=rubric["care"].pk).update(active=False)
+    rubric["care"].refresh_from_db()
+    assert [t.id for t in award(cast, rubric["care"], [cast.household_a], "again")] == [t.id for t in first]
+    with pytest.raises(InactiveItem):
+        award(cast, rubric["care"], [cast.household_a], "fresh")

@@ -1,0 +1,7 @@
+"""Mounted at ``/api/v1/`` by ``portal.urls``; the URL namespace is ``api-v1``."""
+
+from django.urls import path
+
+from . import api
+
+urlpatterns = [path("", api.urls)]
