@@ -111,7 +111,7 @@ def campaign_create(*, actor, campaign: Campaign) -> Campaign:
 @transaction.atomic
 def campaign_advance(*, actor, campaign: Campaign, to: str, note: str = "") -> Campaign:
     """Move one phase forward by committee action (draft → nominating → voting → closed → published)."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
     _require_manage(actor, campaign)
     if to not in ORDER or ORDER.index(to) != ORDER.index(campaign.phase) + 1:
         raise CampaignError(
@@ -138,7 +138,7 @@ def campaigns_advance_by_date(now=None) -> int:
     for source, target, field in rules:
         for pk in Campaign.objects.filter(phase=source, **{f"{field}__lte": now}).values_list("pk", flat=True):
             with transaction.atomic():
-                campaign = Campaign.objects.select_for_update().get(pk=pk)
+                campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=pk)
                 if campaign.phase != source:
                     continue
                 if source == Phase.DRAFT:
@@ -187,7 +187,7 @@ def nomination_submit(
     *, actor, campaign: Campaign, household: Household, story: str, member: Member | None = None, photos=()
 ) -> Nomination:
     """The committee nominates (approved at once) or a resident of the scope nominates (pending review)."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
     scope = scope_for(actor)
     managing = can_manage(actor, campaign)
     resident_ok = scope.role == RESIDENT and any(
@@ -245,7 +245,11 @@ def nomination_submit(
 
 @transaction.atomic
 def nomination_review(*, actor, nomination: Nomination, approve: bool, reason: str = "") -> Nomination:
-    nomination = Nomination.objects.select_for_update().select_related("campaign", "household").get(pk=nomination.pk)
+    nomination = (
+        Nomination.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("campaign", "household")
+        .get(pk=nomination.pk)
+    )
     _require_manage(actor, nomination.campaign)
     if nomination.status != Nomination.Status.PENDING:
         raise CampaignError(_("该提名已审核"))
@@ -454,7 +458,7 @@ def results_for(actor, campaign: Campaign) -> dict:
 
 @transaction.atomic
 def results_release(*, actor, campaign: Campaign) -> Campaign:
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
     _require_manage(actor, campaign)
     if campaign.phase != Phase.CLOSED:
         raise CampaignError(_("投票结束后才能公布计票结果"))
@@ -468,7 +472,7 @@ def results_release(*, actor, campaign: Campaign) -> Campaign:
 def winners_confirm(*, actor, campaign: Campaign, picks: list[dict]) -> list[Winner]:
     """Confirm the winners and publish: ``picks`` = [{"nomination": id, "citation": str, "photo_id"?: int,
     "tie_note"?: str}]. Winner points are credited once (a nomination wins at most once: a unique row)."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
     _require_manage(actor, campaign)
     if campaign.phase != Phase.CLOSED or campaign.results_released_at is None:
         raise CampaignError(_("请先结束投票并公布计票结果"))
@@ -566,7 +570,11 @@ def result_objection_file(*, actor, campaign: Campaign, text: str) -> ResultObje
 
 @transaction.atomic
 def result_objection_answer(*, actor, objection: ResultObjection, upheld: bool, answer: str) -> ResultObjection:
-    objection = ResultObjection.objects.select_for_update().select_related("campaign").get(pk=objection.pk)
+    objection = (
+        ResultObjection.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("campaign")
+        .get(pk=objection.pk)
+    )
     _require_manage(actor, objection.campaign)
     if objection.status != ResultObjection.Status.OPEN:
         raise CampaignError(_("该异议已经答复"))

@@ -70,7 +70,11 @@ def claim_submit(
 
 
 def _lock_pending(claim: Claim, actor) -> Claim:
-    claim = Claim.objects.select_for_update().select_related("household", "rubric_item").get(pk=claim.pk)
+    claim = (
+        Claim.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("household", "rubric_item")
+        .get(pk=claim.pk)
+    )
     if not scope_for(actor).can(Capability.MANAGE_POINTS, claim.village_id):
         raise OutOfScope()
     if claim.status != Claim.Status.PENDING:

@@ -78,7 +78,9 @@ def objection_file(*, actor, transfer: Transfer, text: str) -> Objection:
 @transaction.atomic
 def objection_answer(*, actor, objection: Objection, upheld: bool, answer: str) -> Objection:
     """Answer publicly. Upheld: the transfer is reversed (in the open month). Dismissed: a reason is required."""
-    objection = Objection.objects.select_for_update().select_related("transfer").get(pk=objection.pk)
+    objection = (
+        Objection.objects.select_for_update(of=("self",), no_key=True).select_related("transfer").get(pk=objection.pk)
+    )
     _require(actor, objection.village_id)
     if objection.status != Objection.Status.OPEN:
         raise NoticeError(_("该异议已经答复"))
@@ -106,7 +108,11 @@ def objection_answer(*, actor, objection: Objection, upheld: bool, answer: str) 
 def month_close(*, actor, village: Village, period: datetime.date) -> MonthlyNotice:
     """Close a published month after its notice period, once every objection is answered."""
     _require(actor, village.id)
-    notice = MonthlyNotice.objects.select_for_update().filter(village=village, period=period.replace(day=1)).first()
+    notice = (
+        MonthlyNotice.objects.select_for_update(of=("self",), no_key=True)
+        .filter(village=village, period=period.replace(day=1))
+        .first()
+    )
     if notice is None:
         raise NoticeError(_("该月份尚未公示，不能结账"))
     if notice.is_closed:

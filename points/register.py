@@ -85,7 +85,7 @@ def household_save(*, household: Household, actor) -> Household:
     creating = household.pk is None
     previous = None
     if not creating:
-        previous = Household.objects.select_for_update().get(pk=household.pk)
+        previous = Household.objects.select_for_update(of=("self",), no_key=True).get(pk=household.pk)
         _require(actor, Capability.CHANGE_REGISTER, previous.village_id)
         if previous.is_archived:
             raise RegisterError(_(MSG_ARCHIVED))
@@ -115,7 +115,7 @@ def household_save(*, household: Household, actor) -> Household:
 @transaction.atomic
 def household_archive(*, household: Household, actor, reason: str) -> Household:
     """Archive (迁出、销户): kept with its history, hidden from daily lists, its sign-in disabled."""
-    household = Household.objects.select_for_update().get(pk=household.pk)
+    household = Household.objects.select_for_update(of=("self",), no_key=True).get(pk=household.pk)
     _require(actor, Capability.CHANGE_REGISTER, household.village_id)
     reason = (reason or "").strip()
     if not reason:
@@ -133,7 +133,7 @@ def household_archive(*, household: Household, actor, reason: str) -> Household:
 
 @transaction.atomic
 def household_restore(*, household: Household, actor) -> Household:
-    household = Household.objects.select_for_update().get(pk=household.pk)
+    household = Household.objects.select_for_update(of=("self",), no_key=True).get(pk=household.pk)
     _require(actor, Capability.CHANGE_REGISTER, household.village_id)
     if not household.is_archived:
         raise RegisterError(_("该户未归档"))
@@ -149,7 +149,9 @@ def household_restore(*, household: Household, actor) -> Household:
 @transaction.atomic
 def resident_password_issue(*, household: Household, actor) -> str:
     """Issue or reset a household's sign-in password; returns it once, in clear, and stores only its hash."""
-    household = Household.objects.select_for_update().select_related("village").get(pk=household.pk)
+    household = (
+        Household.objects.select_for_update(of=("self",), no_key=True).select_related("village").get(pk=household.pk)
+    )
     _require(actor, Capability.ISSUE_RESIDENT_PASSWORD, household.village_id)
     if household.is_archived:
         raise RegisterError(_(MSG_ARCHIVED))

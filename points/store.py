@@ -5,8 +5,7 @@ village then queues behind it, so stock and points move together and no two writ
 decremented with a guarded ``UPDATE ... WHERE stock >= q``; points with the ledger's guarded debit.
 """
 
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from . import clock, ledger
@@ -71,11 +70,36 @@ def _parse_lines(village: Village, lines) -> list[tuple[Product, int]]:
     return parsed
 
 
+def _move_stock(product: Product, delta: int) -> int | None:
+    """Add ``delta`` to the stock in one guarded statement; the stock left, or None if it would go below zero.
+
+    ``UPDATE ... WHERE stock >= q RETURNING stock``: no read-then-write race, one round trip.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Product._meta.db_table} SET stock = stock + %s WHERE id = %s AND stock + %s >= 0 RETURNING stock",
+            [delta, product.pk, delta],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def _fingerprint_lines(lines) -> list:
+    """The lines as the idempotency check sees them: [(p, 1), (p, 1)] is the same request as [(p, 2)]."""
+    merged: dict[str, object] = {}
+    for product, quantity in lines or []:
+        key = str(getattr(product, "pk", product))
+        previous = merged.get(key)
+        both_ints = isinstance(previous, int) and isinstance(quantity, int) and not isinstance(quantity, bool)
+        merged[key] = previous + quantity if both_ints else (quantity if previous is None else [previous, quantity])
+    return sorted((key, str(value)) for key, value in merged.items())
+
+
 def _take_stock(product: Product, quantity: int) -> int:
     """Guarded decrement; returns the stock left or raises OutOfStock naming the product."""
-    updated = Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
-    left = Product.objects.filter(pk=product.pk).values_list("stock", flat=True).get()
-    if updated != 1:
+    left = _move_stock(product, -quantity)
+    if left is None:
+        left = Product.objects.filter(pk=product.pk).values_list("stock", flat=True).get()
         raise OutOfStock(
             _("%(product)s 库存不足：需要 %(need)s%(unit)s，只剩 %(left)s%(unit)s")
             % {"product": product.name, "need": quantity, "left": left, "unit": product.unit}
@@ -84,8 +108,7 @@ def _take_stock(product: Product, quantity: int) -> int:
 
 
 def _put_stock(product: Product, quantity: int) -> int:
-    Product.objects.filter(pk=product.pk).update(stock=F("stock") + quantity)
-    return Product.objects.filter(pk=product.pk).values_list("stock", flat=True).get()
+    return _move_stock(product, quantity)
 
 
 @transaction.atomic
@@ -103,9 +126,7 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
         _require_store(actor, village.id)
     if household.is_archived:
         raise StoreError(_("该户已归档，不能兑换"))
-    request_lines = sorted(
-        [(getattr(p, "pk", p), q) for p, q in (lines or [])], key=lambda line: (str(line[0]), str(line[1]))
-    )
+    request_lines = _fingerprint_lines(lines)
     request = {"household": household.id, "lines": request_lines, "reserve": reserve}
 
     def run():
@@ -138,10 +159,9 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
                 _("积分不足：需要 %(need)s 分，余额 %(balance)s 分") % {"need": total, "balance": balance}
             ) from exc
         now = clock.now()
-        number = (Redemption.objects.filter(village=village).aggregate(n=Max("number"))["n"] or 0) + 1
         redemption = Redemption.objects.create(
             village=village,
-            number=number,
+            number=transfer.seq,  # unique and increasing in the village: the receipt number
             household=household,
             status=Redemption.Status.RESERVED if reserve else Redemption.Status.COMPLETED,
             total_points=total,
@@ -179,11 +199,15 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
                 for product, quantity in parsed
             ]
         )
+        made.append(redemption)
         return {"redemption": redemption.pk}
 
-    result, _replayed = ledger.idempotent(
+    made: list[Redemption] = []
+    result, replayed = ledger.idempotent(
         actor=actor, key=idempotency_key, operation="redemption_create", request=request, run=run
     )
+    if not replayed:
+        return made[0]
     return Redemption.objects.select_related("village", "household").get(pk=result["redemption"])
 
 
@@ -194,7 +218,11 @@ def village_pickup_window(village: Village):
 
 
 def _locked_reservation(redemption: Redemption) -> Redemption:
-    return Redemption.objects.select_for_update().select_related("village", "household").get(pk=redemption.pk)
+    return (
+        Redemption.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("village", "household")
+        .get(pk=redemption.pk)
+    )
 
 
 def _release(redemption: Redemption, *, status: str, actor) -> Redemption:
