@@ -144,13 +144,21 @@ class RubricItem(models.Model):
                 violation_error_message=_("分值应在 1 到 1000 之间"),
             ),
             models.CheckConstraint(
-                condition=Q(cap_period="none", cap_points__isnull=True) | Q(~Q(cap_period="none"), cap_points__gte=1),
+                # NULL passes a CHECK: a capped period needs cap_points spelled out as not null.
+                condition=Q(cap_period="none", cap_points__isnull=True)
+                | Q(~Q(cap_period="none"), cap_points__isnull=False, cap_points__gte=1),
                 name="rubric_item_cap_consistent",
                 violation_error_message=_("设了上限周期就要填每户上限，反之亦然"),
             ),
             models.CheckConstraint(
                 condition=Q(overrides__isnull=True) | Q(village__isnull=False),
                 name="rubric_item_only_village_overrides",
+            ),
+            models.UniqueConstraint(
+                fields=["village", "overrides"],
+                condition=Q(overrides__isnull=False),
+                name="rubric_item_one_override_per_village",
+                violation_error_message=_("本村已替代过这条全区细则"),
             ),
         ]
 

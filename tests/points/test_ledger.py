@@ -270,3 +270,19 @@ def test_a_retry_gets_its_first_answer_even_after_the_item_is_deactivated(cast, 
     assert [t.id for t in award(cast, rubric["care"], [cast.household_a], "again")] == [t.id for t in first]
     with pytest.raises(InactiveItem):
         award(cast, rubric["care"], [cast.household_a], "fresh")
+
+
+def test_a_capped_item_must_name_its_cap_and_a_village_overrides_an_item_once(cast, rubric):
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RubricItem.objects.create(
+            category=rubric["care"].category, district=cast.district, name="无上限", points=5, cap_period="month"
+        )
+    RubricItem.objects.create(
+        category=rubric["care"].category, village=cast.village_a, overrides=rubric["care"], name="照顾老人", points=12
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RubricItem.objects.create(
+            category=rubric["care"].category, village=cast.village_a, overrides=rubric["care"], name="再替代", points=9
+        )

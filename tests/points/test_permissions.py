@@ -297,3 +297,10 @@ def test_staff_role_unit_must_match_role(cast):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         StaffRole.objects.create(user=cast.stranger, role=StaffRole.Role.COMMITTEE, township=cast.township)
+
+
+def test_the_household_form_offers_only_the_users_villages_and_groups(client_for, cast):
+    page = client_for("committee_a").get(f"{LIST}add/").content.decode()
+    assert "青山村" in page
+    assert "柳溪村" not in page
+    assert "白水村" not in page
