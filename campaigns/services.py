@@ -108,6 +108,38 @@ def campaign_create(*, actor, campaign: Campaign) -> Campaign:
     return campaign
 
 
+EDITABLE = [
+    "title",
+    "kind",
+    "description",
+    "nominating_starts",
+    "voting_starts",
+    "voting_ends",
+    "notice_days",
+    "rule_no_deduction",
+    "rule_min_stars",
+    "choices_per_ballot",
+    "winners_count",
+    "participation_points",
+    "winner_points",
+]
+
+
+@transaction.atomic
+def campaign_update(*, actor, campaign: Campaign) -> Campaign:
+    """Change a draft's title, dates, rules and points. Its scope and nominee type are fixed at creation."""
+    stored = Campaign.objects.select_for_update(of=("self",), no_key=True).filter(pk=campaign.pk).first()
+    if stored is None or not can_manage(actor, stored):
+        raise OutOfScope(_("您无权管理这项评选"))
+    if stored.phase != Phase.DRAFT:
+        raise CampaignError(_("评选已开始，设置不能再修改（只有草稿阶段可以修改）"))
+    for name in EDITABLE:
+        setattr(stored, name, getattr(campaign, name))
+    stored.full_clean()
+    stored.save(update_fields=EDITABLE)
+    return stored
+
+
 @transaction.atomic
 def campaign_advance(*, actor, campaign: Campaign, to: str, note: str = "") -> Campaign:
     """Move one phase forward by committee action (draft → nominating → voting → closed → published)."""
@@ -122,6 +154,14 @@ def campaign_advance(*, actor, campaign: Campaign, to: str, note: str = "") -> C
         raise CampaignError(_("还没有审核通过的候选，不能开始投票"))
     if to == Phase.PUBLISHED:
         raise CampaignError(_("请通过「确认获奖」公布结果"))
+    now = clock.now()
+    if to == Phase.VOTING and now < campaign.voting_starts:
+        # Opened early by the committee: the voting window starts now, or every ballot would be refused.
+        campaign.voting_starts = now
+        campaign.save(update_fields=["voting_starts"])
+    if to == Phase.CLOSED and now < campaign.voting_ends:
+        campaign.voting_ends = now
+        campaign.save(update_fields=["voting_ends"])
     _move(campaign, to, actor, note)
     return campaign
 
@@ -433,10 +473,17 @@ def tally(campaign: Campaign) -> dict:
         .annotate(n=Count("id"))
         .values_list("village_id", "n")
     )
-    turnout = []
-    for village in campaign.villages().order_by("code"):
-        eligible = Household.objects.filter(village=village, status=Household.Status.ACTIVE).count()
-        turnout.append({"village": village, "voted": voted.get(village.pk, 0), "eligible": eligible})
+    villages = list(campaign.villages().order_by("code"))
+    eligible = dict(
+        Household.objects.filter(village__in=villages, status=Household.Status.ACTIVE)
+        .values("village_id")
+        .annotate(n=Count("id"))
+        .values_list("village_id", "n")
+    )
+    turnout = [
+        {"village": village, "voted": voted.get(village.pk, 0), "eligible": eligible.get(village.pk, 0)}
+        for village in villages
+    ]
     total_voted = sum(t["voted"] for t in turnout)
     total_eligible = sum(t["eligible"] for t in turnout)
     return {

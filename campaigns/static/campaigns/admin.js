@@ -1,0 +1,363 @@
+/* The campaigns' admin pages (评选): paper ballot entry by keyboard, the nomination household picker, one-shot
+ * forms with a confirmation question.
+ *
+ * Vanilla JS, no dependencies, nothing from another host. Every page works without it: the ballot form posts
+ * (the server then shows the head's name and the nominees before anything is recorded), the search box submits.
+ * Texts come from the page, translated there. Nothing here writes HTML from data: names are set with textContent.
+ */
+(function () {
+  "use strict";
+
+  function fill(template, values) {
+    return String(template || "").replace(/%\((\w+)\)s/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
+    });
+  }
+
+  function readJSON(id) {
+    var node = document.getElementById(id);
+    if (!node) {
+      return {};
+    }
+    try {
+      return JSON.parse(node.textContent);
+    } catch (error) {
+      return {};
+    }
+  }
+
+  /* --- 纸质选票录入 ------------------------------------------------------------------------------------------
+   * Number, Enter: the head's name and the nominees appear (fetched, so that the page shown after a saved
+   * ballot lists no nominee at all). Keys 1–9 tick or untick, Enter records, Esc goes back to the number.
+   */
+
+  function initBallot(form) {
+    var strings = readJSON("ballot-strings");
+    var number = form.querySelector("[data-ballot-number]");
+    var village = form.querySelector("[data-ballot-village]");
+    var household = form.querySelector("[data-ballot-household]");
+    var step = form.querySelector("[data-ballot-step]");
+    var head = form.querySelector("[data-ballot-head]");
+    var fieldset = form.querySelector("[data-ballot-nominees]");
+    var list = form.querySelector("[data-ballot-list]");
+    var chosenOut = form.querySelector("[data-ballot-chosen]");
+    var errorBox = form.querySelector("[data-ballot-lookup-error]");
+    var submit = form.querySelector("[data-ballot-submit]");
+    var url = form.getAttribute("data-lookup-url");
+    var max = parseInt(strings.max, 10) || 1;
+    var sending = false;
+    var ticket = 0;
+    if (!number || !household || !step || !list || !submit) {
+      return;
+    }
+
+    function boxes() {
+      return Array.prototype.slice.call(list.querySelectorAll("input[type=checkbox]"));
+    }
+
+    function updateCount() {
+      var count = boxes().filter(function (box) {
+        return box.checked;
+      }).length;
+      var over = count > max;
+      chosenOut.textContent = fill(over ? strings.too_many : strings.chosen, { count: count, max: max });
+      chosenOut.classList.toggle("is-over", over);
+    }
+
+    function showError(text) {
+      errorBox.textContent = "";
+      if (text) {
+        var p = document.createElement("p");
+        p.className = "help-block help-critical";
+        p.setAttribute("role", "alert");
+        p.textContent = text;
+        errorBox.appendChild(p);
+      }
+    }
+
+    function hideStep() {
+      household.value = "";
+      step.hidden = true;
+      head.textContent = "";
+      list.textContent = "";
+    }
+
+    function render(data) {
+      household.value = String(data.household.id);
+      if (village && data.household.village_id) {
+        village.value = String(data.household.village_id);
+      }
+      head.textContent = fill(strings.head, { head: data.household.head, village: data.household.village });
+      list.textContent = "";
+      data.nominees.forEach(function (nominee) {
+        var item = document.createElement("li");
+        var label = document.createElement("label");
+        var box = document.createElement("input");
+        box.type = "checkbox";
+        box.name = "nominees";
+        box.value = String(nominee.id);
+        label.appendChild(box);
+        label.appendChild(document.createTextNode(" "));
+        if (nominee.key) {
+          var key = document.createElement("kbd");
+          key.textContent = nominee.key;
+          label.appendChild(key);
+          label.appendChild(document.createTextNode(" "));
+        }
+        label.appendChild(document.createTextNode(nominee.name));
+        if (nominee.village) {
+          var small = document.createElement("small");
+          small.textContent = " " + nominee.village;
+          label.appendChild(small);
+        }
+        item.appendChild(label);
+        list.appendChild(item);
+      });
+      step.hidden = false;
+      updateCount();
+      fieldset.focus();
+    }
+
+    function lookup() {
+      var value = number.value.trim();
+      if (!value || !url || !window.fetch) {
+        return false;
+      }
+      var mine = ++ticket;
+      var query = "?number=" + encodeURIComponent(value);
+      if (village && village.value) {
+        query += "&village=" + encodeURIComponent(village.value);
+      }
+      fetch(url + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(String(response.status));
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          if (mine !== ticket) {
+            return;
+          }
+          if (!data.ok) {
+            hideStep();
+            showError(data.error);
+            number.focus();
+            number.select();
+            return;
+          }
+          showError("");
+          render(data);
+        })
+        .catch(function () {
+          if (mine === ticket) {
+            showError(strings.failed);
+          }
+        });
+      return true;
+    }
+
+    function record() {
+      if (sending) {
+        return;
+      }
+      if (form.requestSubmit) {
+        form.requestSubmit(submit);
+      } else {
+        submit.click();
+      }
+    }
+
+    number.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.isComposing) {
+        if (lookup()) {
+          event.preventDefault();
+        }
+      }
+    });
+    // A changed number (or village) must be confirmed by its name again before anything is recorded.
+    number.addEventListener("input", function () {
+      if (household.value) {
+        hideStep();
+      }
+    });
+    if (village && village.tagName === "SELECT") {
+      village.addEventListener("change", hideStep);
+    }
+
+    form.addEventListener("keydown", function (event) {
+      if (step.hidden || event.isComposing || event.ctrlKey || event.metaKey || event.altKey) {
+        return;
+      }
+      var target = event.target;
+      var inChoices = target === fieldset || (target.type === "checkbox" && list.contains(target));
+      if (!inChoices && target !== submit) {
+        return;
+      }
+      if (/^[1-9]$/.test(event.key)) {
+        var box = boxes()[parseInt(event.key, 10) - 1];
+        if (box) {
+          event.preventDefault();
+          box.checked = !box.checked;
+          updateCount();
+        }
+      } else if (event.key === "Enter" && inChoices) {
+        event.preventDefault();
+        record();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        number.focus();
+        number.select();
+      }
+    });
+    list.addEventListener("change", updateCount);
+
+    form.addEventListener("submit", function (event) {
+      var action = event.submitter ? event.submitter.value : "";
+      if (action === "lookup" && lookup()) {
+        event.preventDefault();
+        return;
+      }
+      if (sending) {
+        event.preventDefault();
+        return;
+      }
+      if (action !== "lookup") {
+        sending = true;
+        submit.disabled = true;
+        submit.textContent = strings.busy || submit.textContent;
+      }
+    });
+    // Back to a page restored from the cache: allow a new submit (the same key replays the same ballot safely).
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        sending = false;
+        submit.disabled = false;
+      }
+    });
+
+    if (!step.hidden) {
+      updateCount();
+    }
+  }
+
+  /* --- the nomination household picker ---------------------------------------------------------------------- */
+
+  function initHouseholdSearch(form) {
+    var input = form.querySelector("[data-search-input]");
+    var list = form.parentNode.querySelector("[data-search-results]");
+    var url = form.getAttribute("data-search-url");
+    if (!input || !list || !url || !window.fetch) {
+      return;
+    }
+    var timer = null;
+    var latest = 0;
+
+    function show(query, results) {
+      list.textContent = "";
+      if (!query) {
+        return;
+      }
+      if (!results.length) {
+        var none = document.createElement("li");
+        none.textContent = form.getAttribute("data-text-none");
+        list.appendChild(none);
+        return;
+      }
+      results.forEach(function (h) {
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.className = "button button-small button-secondary";
+        link.href = h.url;
+        link.appendChild(document.createTextNode(h.number + " "));
+        var name = document.createElement("strong");
+        name.textContent = h.head;
+        link.appendChild(name);
+        link.appendChild(document.createTextNode(" · " + h.village));
+        if (h.archived) {
+          var tag = document.createElement("span");
+          tag.className = "status-tag";
+          tag.textContent = form.getAttribute("data-text-archived");
+          link.appendChild(document.createTextNode(" "));
+          link.appendChild(tag);
+        }
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+    }
+
+    function search() {
+      var query = input.value.trim();
+      var mine = ++latest;
+      if (!query) {
+        show("", []);
+        return;
+      }
+      fetch(url + "?q=" + encodeURIComponent(query), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : { results: [] };
+        })
+        .then(function (data) {
+          if (mine === latest) {
+            show(query, data.results || []);
+          }
+        })
+        .catch(function () {
+          /* The form still submits on Enter; a failed live search only loses the preview. */
+        });
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(search, 200);
+    });
+    form.addEventListener("submit", function () {
+      window.clearTimeout(timer);
+      latest++;
+    });
+  }
+
+  /* --- one-shot forms: an optional question first, then one submit only -------------------------------------- */
+
+  function initOnce(form) {
+    var sent = false;
+    form.addEventListener("submit", function (event) {
+      var question = form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) {
+        event.preventDefault();
+        return;
+      }
+      if (sent) {
+        event.preventDefault();
+        return;
+      }
+      sent = true;
+      Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (button) {
+        button.disabled = true;
+      });
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        sent = false;
+        Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (button) {
+          button.disabled = false;
+        });
+      }
+    });
+  }
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-ballot-form]"), initBallot);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-household-search]"), initHouseholdSearch);
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-once]"), initOnce);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
