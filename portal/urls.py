@@ -18,6 +18,10 @@ portal_patterns = (
         path("me/objections/", views.objections, name="objections"),
         path("me/objections/new/<int:transfer_id>/", views.objection_new, name="objection_new"),
         path("notice/<slug:village_code>/<str:period>/", views.notice, name="notice"),
+        # The store and campaign pages keep their routes beside their views (portal/views_store.py,
+        # portal/views_campaigns.py); included without a namespace, their names are portal:store and so on.
+        path("", include("portal.views_store")),
+        path("", include("portal.views_campaigns")),
     ],
     "portal",
 )
