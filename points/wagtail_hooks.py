@@ -673,3 +673,5 @@ def ledger_notices_menu_item():
         capability=Capability.MANAGE_POINTS,
     )
 
+
+from . import wagtail_hooks_store  # noqa: E402, F401  (the store admin: its own module, loaded with these hooks)

@@ -1,0 +1,331 @@
+/* The store's admin pages (积分超市): live household search, the counter's cart, print buttons, one-shot forms.
+ *
+ * Vanilla JS, no dependencies, nothing from another host. Every page works without it: the search box submits,
+ * the quantity boxes post, the server decides. Texts come from the page (data-text-*), translated there.
+ * Nothing here writes HTML from data: names are set with textContent.
+ */
+(function () {
+  "use strict";
+
+  function fill(template, values) {
+    return String(template || "").replace(/\{(\w+)\}/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
+    });
+  }
+
+  function toInt(value) {
+    var n = parseInt(value, 10);
+    return isNaN(n) ? 0 : n;
+  }
+
+  /* --- live household search --------------------------------------------------------------------------- */
+
+  function initSearch(form) {
+    var input = form.querySelector("[data-search-input]");
+    var list = form.querySelector("[data-search-results]");
+    var url = form.getAttribute("data-search-url");
+    if (!input || !list || !url || !window.fetch) {
+      return;
+    }
+    var timer = null;
+    var latest = 0;
+
+    function show(query, results) {
+      list.textContent = "";
+      if (!query) {
+        return;
+      }
+      if (!results.length) {
+        var none = document.createElement("li");
+        none.className = "counter-results-none";
+        none.textContent = fill(form.getAttribute("data-text-none"), { q: query });
+        list.appendChild(none);
+        return;
+      }
+      results.forEach(function (h) {
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = h.url;
+        var number = document.createElement("span");
+        number.className = "counter-result-number";
+        number.textContent = h.login_number;
+        var name = document.createElement("strong");
+        name.textContent = h.head_name;
+        var village = document.createElement("span");
+        village.className = "counter-result-village";
+        village.textContent = h.village;
+        link.appendChild(number);
+        link.appendChild(document.createTextNode(" "));
+        link.appendChild(name);
+        link.appendChild(document.createTextNode(" "));
+        link.appendChild(village);
+        if (h.archived) {
+          var tag = document.createElement("span");
+          tag.className = "status-tag";
+          tag.textContent = form.getAttribute("data-text-archived");
+          link.appendChild(document.createTextNode(" "));
+          link.appendChild(tag);
+        }
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+    }
+
+    function search() {
+      var query = input.value.trim();
+      var ticket = ++latest;
+      if (!query) {
+        show("", []);
+        return;
+      }
+      fetch(url + "?q=" + encodeURIComponent(query), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : { results: [] };
+        })
+        .then(function (data) {
+          if (ticket === latest) {
+            show(query, data.results || []);
+          }
+        })
+        .catch(function () {
+          /* The form still submits on Enter; a failed live search only loses the preview. */
+        });
+    }
+
+    // A scan (or typing a name) anywhere on the page goes to the search box, unless another field has the focus.
+    document.addEventListener("keydown", function (event) {
+      var active = document.activeElement;
+      var typing = active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName));
+      if (typing || event.ctrlKey || event.metaKey || event.altKey || !/^[A-Za-z0-9]$/.test(event.key)) {
+        return;
+      }
+      input.value = "";
+      input.focus(); // the key itself then lands in the search box
+    });
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(search, 150);
+    });
+    // A USB scanner types the card's text and Enter: submit at once; the server opens a single match directly.
+    form.addEventListener("submit", function () {
+      window.clearTimeout(timer);
+      latest++;
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") {
+        var first = list.querySelector("a");
+        if (first) {
+          event.preventDefault();
+          first.focus();
+        }
+      }
+    });
+    list.addEventListener("keydown", function (event) {
+      var links = Array.prototype.slice.call(list.querySelectorAll("a"));
+      var at = links.indexOf(document.activeElement);
+      if (at < 0) {
+        return;
+      }
+      if (event.key === "ArrowDown" && at < links.length - 1) {
+        event.preventDefault();
+        links[at + 1].focus();
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        (at > 0 ? links[at - 1] : input).focus();
+      }
+    });
+  }
+
+  /* --- the counter's cart ------------------------------------------------------------------------------ */
+
+  function initCart(form) {
+    var balance = toInt(form.getAttribute("data-balance"));
+    var products = Array.prototype.slice.call(form.querySelectorAll("[data-product]"));
+    var linesList = form.querySelector("[data-cart-lines]");
+    var empty = form.querySelector("[data-cart-empty]");
+    var totalOut = form.querySelector("[data-cart-total]");
+    var afterOut = form.querySelector("[data-cart-after]");
+    var warning = form.querySelector("[data-cart-warning]");
+    var confirm = form.querySelector("[data-confirm]");
+    var text = function (name) {
+      return form.getAttribute("data-text-" + name) || "";
+    };
+    var submitting = false;
+
+    function info(card) {
+      return {
+        card: card,
+        input: card.querySelector("[data-qty]"),
+        name: card.getAttribute("data-name"),
+        price: toInt(card.getAttribute("data-price")),
+        stock: toInt(card.getAttribute("data-stock")),
+        unit: card.getAttribute("data-unit") || "",
+      };
+    }
+
+    function setQty(p, qty) {
+      qty = Math.max(0, Math.min(999, qty));
+      p.input.value = String(qty);
+      render();
+    }
+
+    function smallButton(label, symbol, onClick) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "button button-small button-secondary counter-step";
+      b.setAttribute("aria-label", label);
+      b.textContent = symbol;
+      b.addEventListener("click", onClick);
+      return b;
+    }
+
+    function render() {
+      var total = 0;
+      var shortOfStock = null;
+      linesList.textContent = "";
+      products.forEach(function (card) {
+        var p = info(card);
+        var qty = toInt(p.input.value);
+        card.classList.toggle("is-chosen", qty > 0);
+        if (qty <= 0) {
+          return;
+        }
+        total += qty * p.price;
+        if (qty > p.stock && !shortOfStock) {
+          shortOfStock = p;
+        }
+        var li = document.createElement("li");
+        li.className = "counter-line";
+        var label = document.createElement("span");
+        label.className = "counter-line-name";
+        label.textContent = fill(text("line"), { name: p.name, qty: qty, unit: p.unit });
+        var points = document.createElement("span");
+        points.className = "counter-line-points";
+        points.textContent = fill(text("points"), { n: qty * p.price });
+        var steps = document.createElement("span");
+        steps.className = "counter-line-steps";
+        steps.appendChild(smallButton(text("less") + " " + p.name, "−", function () {
+          setQty(p, toInt(p.input.value) - 1);
+        }));
+        steps.appendChild(smallButton(text("more") + " " + p.name, "+", function () {
+          setQty(p, Math.min(p.stock, toInt(p.input.value) + 1));
+        }));
+        steps.appendChild(smallButton(text("remove") + " " + p.name, "×", function () {
+          setQty(p, 0);
+        }));
+        li.appendChild(label);
+        li.appendChild(points);
+        li.appendChild(steps);
+        linesList.appendChild(li);
+      });
+      empty.hidden = total > 0;
+      totalOut.textContent = String(total);
+      afterOut.textContent = String(balance - total);
+      afterOut.parentNode.classList.toggle("is-short", balance - total < 0);
+      var message = "";
+      if (total > balance) {
+        message = fill(text("short"), { need: total, balance: balance });
+      } else if (shortOfStock) {
+        message = fill(text("stock"), { name: shortOfStock.name, left: shortOfStock.stock, unit: shortOfStock.unit });
+      }
+      warning.textContent = message;
+      warning.hidden = !message;
+      // The server has the last word; the button only waits for a cart with something in it.
+      if (!submitting) {
+        confirm.disabled = total === 0;
+      }
+    }
+
+    products.forEach(function (card) {
+      var p = info(card);
+      var add = card.querySelector("[data-add]");
+      if (add) {
+        add.addEventListener("click", function () {
+          var qty = toInt(p.input.value);
+          if (qty < p.stock) {
+            setQty(p, qty + 1);
+          }
+        });
+      }
+      p.input.addEventListener("input", render);
+      // Enter in a quantity box must not confirm the cart (nor a card scanned into the wrong box): only the
+      // button does.
+      p.input.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") {
+          event.preventDefault();
+        }
+      });
+      p.input.addEventListener("change", render);
+    });
+
+    // One confirmation per cart: the button is disabled at once and the form refuses a second submit. The
+    // hidden idempotency key makes a retried request (a lost response, a reload) redeem only once as well.
+    form.addEventListener("submit", function (event) {
+      if (submitting) {
+        event.preventDefault();
+        return;
+      }
+      submitting = true;
+      confirm.disabled = true;
+      confirm.textContent = text("busy");
+    });
+    // Back from the receipt (page restored from the cache): allow a new submit; the same key replays safely.
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        submitting = false;
+        render();
+      }
+    });
+    render();
+  }
+
+  /* --- small helpers for every store page -------------------------------------------------------------- */
+
+  function initOnce(form) {
+    var sent = false;
+    form.addEventListener("submit", function (event) {
+      var question = form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) {
+        event.preventDefault();
+        return;
+      }
+      if (sent) {
+        event.preventDefault();
+        return;
+      }
+      sent = true;
+      Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (b) {
+        b.disabled = true;
+      });
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        sent = false;
+        Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (b) {
+          b.disabled = false;
+        });
+      }
+    });
+  }
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-counter-search]"), initSearch);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-counter-form]"), initCart);
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-once]"), initOnce);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
