@@ -10,7 +10,6 @@ written by a view itself.
 import re
 
 import segno
-from django.db.models import BigIntegerField, Case, F, Q, Sum, When
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -31,9 +30,16 @@ from .admin_store_forms import (
     new_key,
 )
 from .exceptions import HeheError
-from .models import Account, Household, Product, Redemption, Stocktake, Transfer
+from .models import Household, Product, Redemption, Stocktake
 from .scope import Capability, scope_for
-from .selectors import catalogue, household_balance, household_detail, household_search, store_report
+from .selectors import (
+    catalogue,
+    household_balance,
+    household_detail,
+    household_search,
+    redemption_balance_after,
+    store_report,
+)
 
 SEARCH_LIMIT = 20
 # What a household card's QR code holds and a USB scanner types: the login number, e.g. ``QS01-001``.
@@ -207,27 +213,6 @@ def counter_household(request, pk: int):
     return TemplateResponse(request, TEMPLATES + "counter_household.html", context)
 
 
-def _balance_after(redemption: Redemption) -> int:
-    """The household's balance right after this redemption's transfer (a reprinted receipt stays true).
-
-    Reads the household's transfers up to it; the village's writes are serialised by the ledger head, so ids
-    follow the order the balance moved in.
-    """
-    account_id = Account.objects.filter(household_id=redemption.household_id).values_list("id", flat=True).first()
-    signed = Case(
-        When(credit_account_id=account_id, then=F("amount")),
-        When(debit_account_id=account_id, then=-F("amount")),
-        default=0,
-        output_field=BigIntegerField(),
-    )
-    total = (
-        Transfer.objects.filter(Q(debit_account_id=account_id) | Q(credit_account_id=account_id))
-        .filter(id__lte=redemption.transfer_id)
-        .aggregate(total=Sum(signed))["total"]
-    )
-    return total or 0
-
-
 def receipt(request, pk: int):
     """The printable receipt (兑换单): number, household, lines with unit prices, total, balance after."""
     redemption = _redemption_or_404(request, pk)
@@ -235,7 +220,7 @@ def receipt(request, pk: int):
         "page_title": _("兑换单 %(number)s") % {"number": redemption.receipt_number},
         "redemption": redemption,
         "lines": list(redemption.lines.order_by("id")),
-        "balance_after": _balance_after(redemption),
+        "balance_after": redemption_balance_after(redemption),
     }
     return TemplateResponse(request, TEMPLATES + "receipt.html", context)
 

@@ -3,7 +3,7 @@
 import datetime
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, When, Window
 from django.db.models.functions import Coalesce, Rank
 from django.utils.translation import gettext as _
 
@@ -321,3 +321,24 @@ def village_transfer_or_none(*, village_id: int, transfer_id: int) -> Transfer |
 
 def village_by_code(code: str) -> Village | None:
     return Village.objects.filter(code__iexact=(code or "").strip()).first()
+
+
+def redemption_balance_after(redemption: Redemption) -> int:
+    """The household's balance right after this redemption's transfer (a reprinted receipt stays true).
+
+    Reads the household's transfers up to it; the village's writes are serialised by the ledger head, so ids
+    follow the order the balance moved in.
+    """
+    account_id = Account.objects.filter(household_id=redemption.household_id).values_list("id", flat=True).first()
+    signed = Case(
+        When(credit_account_id=account_id, then=F("amount")),
+        When(debit_account_id=account_id, then=-F("amount")),
+        default=0,
+        output_field=BigIntegerField(),
+    )
+    total = (
+        Transfer.objects.filter(Q(debit_account_id=account_id) | Q(credit_account_id=account_id))
+        .filter(id__lte=redemption.transfer_id)
+        .aggregate(total=Sum(signed))["total"]
+    )
+    return total or 0

@@ -10,7 +10,7 @@ import functools
 from django.utils import translation
 from ninja import NinjaAPI, Router
 
-from . import docs, ledger, problems, tokens
+from . import campaigns, docs, ledger, problems, store, tokens
 from .parser import ObjectParser
 
 __all__ = ["api"]
@@ -53,7 +53,9 @@ class HeheAPI(NinjaAPI):
 api = HeheAPI(
     title="和合积分 API",
     version="1",
-    description="Points ledger, register and store of 和合积分. Errors are application/problem+json (RFC 9457).",
+    description=(
+        "Points ledger, register, store and campaigns of 和合积分. Errors are application/problem+json (RFC 9457)."
+    ),
     urls_namespace="api-v1",
     auth=tokens.TokenAuth(),
     docs=docs.LocalSwagger(),
@@ -63,6 +65,8 @@ problems.install(api)
 api.add_decorator(in_callers_language, mode="view")
 api.add_router("", tokens.router)
 api.add_router("", ledger.router)
+api.add_router("", store.router)
+api.add_router("", campaigns.router)
 api.add_router("", docs.router)
 
 # Last: any other path under /api/v1/ answers a problem 404, not the site's HTML page.
