@@ -3,7 +3,7 @@
 import datetime
 
 from django.core.paginator import Paginator
-from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, When, Window
+from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, When, Window
 from django.db.models.functions import Coalesce, Rank
 from django.utils.translation import gettext as _
 
@@ -143,11 +143,15 @@ def ranking(*, villages, start: datetime.date, end: datetime.date, limit: int | 
     """
     rows = (
         Household.objects.filter(village__in=villages, status=Household.Status.ACTIVE)
+        # A correlated subquery per household, served by the (household, period) unique index: its cost does
+        # not grow with the years of history, and it never scans another village's summaries.
         .annotate(
             score=Coalesce(
-                Sum(
-                    "period_summaries__conduct",
-                    filter=Q(period_summaries__period__gte=start, period_summaries__period__lte=end),
+                Subquery(
+                    PeriodSummary.objects.filter(household=OuterRef("pk"), period__gte=start, period__lte=end)
+                    .values("household")
+                    .annotate(total=Sum("conduct"))
+                    .values("total")
                 ),
                 0,
             )

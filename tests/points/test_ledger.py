@@ -286,3 +286,30 @@ def test_a_capped_item_must_name_its_cap_and_a_village_overrides_an_item_once(ca
         RubricItem.objects.create(
             category=rubric["care"].category, village=cast.village_a, overrides=rubric["care"], name="再替代", points=9
         )
+
+
+def test_ranking_uses_standard_competition_ranking_and_stars(cast, rubric):
+    from points.selectors import ranking
+    from tests.factories import make_household
+
+    third = make_household(cast.village_a, number="003", head="赵桂英")
+    fourth = make_household(cast.village_a, number="004", head="孙丽")
+    cast.village_a.star_thresholds = [10, 20]
+    cast.village_a.save()
+    award(cast, rubric["care"], [cast.household_a, cast.household_a2, third], "r1")
+    award(cast, rubric["care"], [cast.household_a], "r2")
+    award(cast, rubric["litter"], [third], "r3")
+    month = ledger.month_of()
+    rows = ranking(villages=[cast.village_a], start=month, end=month)
+    assert [(r["head_name"], r["score"], r["rank"], r["stars"]) for r in rows] == [
+        ("张三丰", 20, 1, 2),
+        ("王建国", 10, 2, 1),
+        ("赵桂英", 5, 3, 0),
+        ("孙丽", 0, 4, 0),
+    ]
+    award(cast, rubric["care"], [fourth], "r4")
+    award(cast, rubric["care"], [cast.household_a2], "r5")
+    rows = ranking(villages=[cast.village_a], start=month, end=month)
+    assert [(r["head_name"], r["rank"]) for r in rows][:3] == [("张三丰", 1), ("王建国", 1), ("孙丽", 3)]
+    last_year = month.replace(year=month.year - 1)
+    assert {r["score"] for r in ranking(villages=[cast.village_a], start=last_year, end=last_year)} == {0}
