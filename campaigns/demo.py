@@ -14,6 +14,7 @@ module by autodiscovery; points never imports campaigns. Residents who vote on t
 """
 
 import datetime
+import itertools
 import math
 import random
 from collections import Counter
@@ -44,7 +45,7 @@ Phase = Campaign.Phase
 WINNER_COLLECTION = "光荣榜"
 # The household whose resident login ``demo_logins`` prints for the open campaign: it has not voted yet.
 OPEN_CAMPAIGN_VOTER = ("LX02", "001")
-PHONE_VOTERS = 10  # at most this many new resident sign-ins per campaign (each costs a password hash)
+PHONE_VOTERS = 8  # at most this many new resident sign-ins per campaign (each costs a password hash)
 
 STORIES = {
     Campaign.Kind.GOOD_MOTHER_IN_LAW: [
@@ -58,6 +59,8 @@ STORIES = {
         "{name}年轻时孝顺公婆，如今当了婆婆，把这份家风传了下去。儿媳{partner}在家开网店，她主动承担做饭"
         "带娃，让年轻人安心创业。",
         "{name}识字不多，却坚持每晚给孙辈讲“孝”字的故事。儿媳说，家里从没吵过架，婆婆就是全家的主心骨。",
+        "{name}的老伴走得早，她和儿媳{partner}一起撑起这个家，把责任田种得比谁家都好。儿媳常说：“有婆婆在，家就在。”",
+        "孙子考上大学那年，{name}把攒了多年的积分和养老钱都拿了出来。她说：“一家人不说两家话，孩子有出息比什么都强。”",
     ],
     Campaign.Kind.BEAUTIFUL_FAMILY: [
         "{surname}家三代同堂，{name}夫妇照顾年迈的老母亲无微不至，一家人和和睦睦，房前屋后收拾得干干净净，"
@@ -68,6 +71,8 @@ STORIES = {
         "邻里有事总是第一个到。",
         "{surname}家家风淳朴，“勤俭持家、与人为善”八个字挂在堂屋正中。{name}常年帮村里的五保户挑水劈柴。",
         "{name}夫妇把患病的侄子接到家中照顾多年，供他读完职高。一家人省吃俭用，却从不亏待老人孩子。",
+        "{surname}家是村里的“调解之家”，{name}退休后义务帮邻里调解纠纷，一家人跟着做志愿者，逢年过节给孤寡老人送年货。",
+        "{name}家三代人都爱读书，堂屋里的小书架向全村孩子开放。家里的积分大多兑换成作业本和铅笔，送给了留守儿童。",
     ],
     Campaign.Kind.GOOD_DAUGHTER_IN_LAW: [
         "{name}嫁到{surname}家十几年，婆婆卧病在床，她每天擦身、喂饭、按摩，从没让老人生过一次褥疮。",
@@ -76,6 +81,8 @@ STORIES = {
         "婆婆说：“我这个儿媳，比亲闺女还亲。”{name}不仅孝顺老人，还带着妯娌们一起参加志愿服务。",
         "{name}婆家原本经济困难，她办起了小养殖场，带着全家过上了好日子，还带动邻居一起增收。",
         "{name}照顾患病的公公八年如一日，从不抱怨。村民都说她是“孝老爱亲”的榜样。",
+        "{name}结婚后一直和公婆住在一起，公公中风后行动不便，她学会了推拿，每天扶着老人在院子里走上几圈。",
+        "{name}是村里的网格员，白天走村串户，晚上回家照顾公婆。婆婆逢人便夸：“我家媳妇，是全村最好的媳妇。”",
     ],
 }
 REJECT_REASON = "经村民代表评议，事迹材料不够具体，请补充后参加下一届评选。"
@@ -97,37 +104,45 @@ def _day(now: datetime.datetime, days_ago: float, hour: int, minute: int = 0) ->
 
 def _story(kind: str, index: int, household: Household, member: Member | None, year: int) -> str:
     members = list(household.members.all())
-    partner = next((m.name for m in members if m.relation == Member.Relation.DAUGHTER_IN_LAW), "儿媳")
+    # The mother-in-law's daughter-in-law: the son's wife, or the head's wife when she is the head's mother.
+    wife_of = Member.Relation.SPOUSE if member and member.relation == Member.Relation.MOTHER else "daughter_in_law"
+    partner = next((m.name for m in members if m.relation == wife_of and m.gender == Member.Gender.FEMALE), "")
     person = member or next((m for m in members if m.relation == Member.Relation.HEAD), members[0])
     age = year - person.birth_year if person.birth_year else 60
     template = STORIES[kind][index % len(STORIES[kind])]
     return template.format(name=person.name, age=age, partner=partner, surname=household.head_name[:1])
 
 
-def candidates(kind: str, households: list[Household]) -> list[tuple[Household, Member | None]]:
-    """Who could stand: mothers-in-law, daughters-in-law, or families of three or more."""
-    found = []
+def candidates(
+    kind: str, households: list[Household], rng: random.Random | None = None
+) -> list[tuple[Household, Member | None]]:
+    """Who could stand: mothers-in-law, daughters-in-law (those living with their in-laws first), or families of
+    three or more; the looser matches (for a small village) after the clear ones, each part shuffled by ``rng``."""
+    clear, loose = [], []
     for household in households:
         members = list(household.members.all())
         relations = {m.relation for m in members}
         if kind == Campaign.Kind.BEAUTIFUL_FAMILY:
-            if len(members) >= 3:
-                found.append((household, None))
+            (clear if len(members) >= 3 else loose).append((household, None))
             continue
         for member in members:
             if member.gender != Member.Gender.FEMALE:
                 continue
             if kind == Campaign.Kind.GOOD_MOTHER_IN_LAW:
-                mother_in_law = (member.relation in ("head", "spouse") and "daughter_in_law" in relations) or (
+                if (member.relation in ("head", "spouse") and "daughter_in_law" in relations) or (
                     member.relation == "mother" and "spouse" in relations
-                )
-                if mother_in_law:
-                    found.append((household, member))
-            elif member.relation == Member.Relation.DAUGHTER_IN_LAW or (
-                member.relation == Member.Relation.SPOUSE and "mother" in relations
-            ):
-                found.append((household, member))
-    return found
+                ):
+                    clear.append((household, member))
+                elif member.relation in ("head", "spouse") and "son" in relations:
+                    loose.append((household, member))
+            elif member.relation == "daughter_in_law" or (member.relation == "spouse" and "mother" in relations):
+                clear.append((household, member))
+            elif member.relation == "spouse":
+                loose.append((household, member))  # married in: somebody's daughter-in-law all the same
+    if rng is not None:
+        rng.shuffle(clear)
+        rng.shuffle(loose)
+    return clear + loose
 
 
 # --- the photo of a winner ----------------------------------------------------------------------------------
@@ -199,6 +214,7 @@ class VillageCampaign:
         self.weights: dict[int, int] = {}  # how popular each approved nominee is with the voters
         self.pending: dict[int, bool] = {}  # residents' nominations and whether the committee will approve
         self.sign_ins: list[Household] = []  # households that get a sign-in to vote on the phone
+        self.stories = itertools.count()  # each nomination tells a different story
         self.counts: Counter = Counter()
 
     def at(self, moment: datetime.datetime, run) -> None:
@@ -281,9 +297,7 @@ class VillageCampaign:
     def pick(self) -> tuple[Household, Member | None] | None:
         """The next candidate not yet nominated who meets the campaign's rules today."""
         taken = {(n.household_id, n.member_id) for n in Nomination.objects.filter(campaign=self.campaign)}
-        pool = candidates(self.spec["kind"], self.year.households)
-        self.rng.shuffle(pool)
-        for household, member in pool:
+        for household, member in candidates(self.spec["kind"], self.year.households, self.rng):
             key = (household.id, member.id if member else None)
             if key not in taken and eligibility_problem(self.campaign, household) is None:
                 return household, member
@@ -294,7 +308,7 @@ class VillageCampaign:
             if self.campaign is None or (picked := self.pick()) is None:
                 return
             household, member = picked
-            story = _story(self.spec["kind"], index, household, member, clock.localdate().year)
+            story = _story(self.spec["kind"], next(self.stories), household, member, clock.localdate().year)
             nomination = nomination_submit(
                 actor=self.committee, campaign=self.campaign, household=household, member=member, story=story
             )
@@ -308,8 +322,7 @@ class VillageCampaign:
                 return
             _household, user = self.year.residents[0 if approve else 1]
             household, member = picked
-            index = len(self.weights) + (0 if approve else 1)
-            story = _story(self.spec["kind"], index, household, member, clock.localdate().year)
+            story = _story(self.spec["kind"], next(self.stories), household, member, clock.localdate().year)
             nomination = nomination_submit(
                 actor=user, campaign=self.campaign, household=household, member=member, story=story
             )
@@ -476,44 +489,44 @@ def township_campaign(now: datetime.datetime | None = None) -> str | None:
         return None
     now = now or timezone.now()
     rng = random.Random("hehe-campaign-township")
+    households = list(
+        Household.objects.filter(village__township=township, status=Household.Status.ACTIVE)
+        .select_related("village")
+        .prefetch_related("members")
+        .order_by("village__code", "number")
+    )
+    campaign = Campaign(
+        kind=kind,
+        description="全镇评选孝敬公婆、勤劳持家、热心公益的好媳妇。各村推荐候选，全镇农户投票，每票最多选三位；"
+        "投票即得 2 分，获评者所在户加 100 分。",
+        level=Campaign.Level.TOWNSHIP,
+        township=township,
+        district_id=township.district_id,
+        nominee_type=Campaign.NomineeType.PERSON,
+        choices_per_ballot=3,
+        winners_count=5,
+        participation_points=2,
+        winner_points=100,
+        nominating_starts=_day(now, 7, 8),
+        voting_starts=_day(now, -6, 8),
+        voting_ends=_day(now, -13, 20),
+    )
     with transaction.atomic():
         with clock.frozen_at(_day(now, 8, 15)):
-            campaign = campaign_create(
-                actor=staff.user,
-                campaign=Campaign(
-                    kind=kind,
-                    title=f"{clock.localdate().year}年{township.name}“好媳妇”评选",
-                    description="全镇评选孝敬公婆、勤劳持家、热心公益的好媳妇。各村推荐候选，全镇农户投票，"
-                    "每票最多选三位；投票即得 2 分，获评者所在户加 100 分。",
-                    level=Campaign.Level.TOWNSHIP,
-                    township=township,
-                    nominee_type=Campaign.NomineeType.PERSON,
-                    choices_per_ballot=3,
-                    winners_count=5,
-                    participation_points=2,
-                    winner_points=100,
-                    nominating_starts=_day(now, 7, 8),
-                    voting_starts=_day(now, -6, 8),
-                    voting_ends=_day(now, -13, 20),
-                ),
-            )
+            campaign.title = f"{clock.localdate().year}年{township.name}“好媳妇”评选"
+            eligible = [h for h, _m in candidates(kind, households) if eligibility_problem(campaign, h) is None]
+            campaign.rule_no_deduction = len(eligible) >= 6  # else a small demo would have no one to nominate
+            campaign = campaign_create(actor=staff.user, campaign=campaign)
         with clock.frozen_at(_day(now, 7, 8)):
             campaign = campaign_advance(actor=staff.user, campaign=campaign, to=Phase.NOMINATING, note="开始提名")
-        households = list(
-            Household.objects.filter(village__township=township, status=Household.Status.ACTIVE)
-            .select_related("village")
-            .prefetch_related("members")
-            .order_by("village__code", "number")
-        )
         nominated = 0
         for village_code in sorted({h.village.code for h in households}):
-            pool = candidates(kind, [h for h in households if h.village.code == village_code])
-            rng.shuffle(pool)
+            pool = candidates(kind, [h for h in households if h.village.code == village_code], rng)
             picks = 0
             for household, member in pool:
                 if picks == 3:
                     break
-                moment = _day(now, 6 - nominated, 10 + picks, rng.randint(0, 59))
+                moment = _day(now, 6 - min(nominated, 4), 10 + picks, rng.randint(0, 59))
                 with clock.frozen_at(moment):
                     if eligibility_problem(campaign, household) is not None:
                         continue
@@ -546,7 +559,7 @@ def _resident_nomination(campaign: Campaign, kind: str, households, now) -> int:
                 campaign=campaign,
                 household=household,
                 member=member,
-                story=_story(kind, 4, household, member, clock.localdate().year),
+                story=_story(kind, 6, household, member, clock.localdate().year),
             )
         return 1
     return 0

@@ -295,3 +295,86 @@ UPHELD_OBJECTION_TEXT = "门口那堆柴草是邻居家的，我家门前早就�
 UPHELD_ANSWER = "经网格员入户核实，柴草确属邻户堆放，扣分记错了户，予以冲正。"
 DISMISSED_OBJECTION_TEXT = "这户上个季度并没有怎么照顾老人，为什么加 10 分？"
 DISMISSED_ANSWER = "经核实，该户儿媳常年照顾卧床婆婆，村民代表会议评议通过，加分属实。"
+
+
+# --- the store (used by points/demo_store.py) --------------------------------------------------------------------
+
+# (name, category, unit, points, par stock for 75 households, receipt pack, popularity, icon, colour).
+# Prices follow the common rule of thumb of the villages' points supermarkets: about one point per yuan.
+STORE_PRODUCTS = [
+    ("洗衣粉", "cleaning", "袋", 10, 30, 10, 8, "bag", "#2f7fd1"),
+    ("肥皂", "cleaning", "块", 4, 40, 20, 8, "bar", "#f2b632"),
+    ("牙膏", "daily", "支", 8, 30, 10, 7, "tube", "#19a39a"),
+    ("牙刷", "daily", "支", 3, 30, 10, 4, "toothbrush", "#4fa3e0"),
+    ("毛巾", "daily", "条", 10, 24, 12, 6, "towel", "#e8789a"),
+    ("食用油 5L", "grain_oil", "桶", 50, 10, 5, 5, "jug", "#e0a21b"),
+    ("大米 10斤", "grain_oil", "袋", 30, 12, 6, 6, "sack", "#c49a5a"),
+    ("挂面", "grain_oil", "包", 6, 30, 10, 6, "bag", "#e4b84f"),
+    ("食盐", "food", "袋", 2, 40, 20, 4, "bag", "#5b8def"),
+    ("酱油", "food", "瓶", 8, 24, 12, 7, "bottle", "#7a3e1d"),
+    ("醋", "food", "瓶", 6, 20, 12, 5, "bottle", "#a23b3b"),
+    ("洗洁精", "cleaning", "瓶", 8, 24, 12, 6, "squeeze", "#3cb371"),
+    ("洗发水", "cleaning", "瓶", 18, 12, 6, 3, "squeeze", "#8e6cc7"),
+    ("卫生纸", "daily", "包", 15, 20, 10, 7, "roll", "#5e9fd6"),
+    ("作业本", "stationery", "本", 2, 60, 20, 5, "book", "#3c9d5d"),
+    ("铅笔", "stationery", "支", 1, 80, 20, 4, "pencil", "#f4b400"),
+    ("雨伞", "daily", "把", 25, 8, 4, 2, "umbrella", "#d64545"),
+    ("搪瓷杯", "daily", "个", 12, 10, 5, 2, "cup", "#c0392b"),
+    ("蚊香", "daily", "盒", 5, 20, 10, 3, "box", "#2e8b57"),
+]
+# Each village stocks a few things of its own as well.
+STORE_EXTRAS = {
+    "QS01": [
+        ("暖水瓶", "daily", "个", 30, 6, 3, 2, "thermos", "#e0584f"),
+        ("老花镜", "other", "副", 10, 8, 4, 2, "glasses", "#5a6675"),
+    ],
+    "LX02": [
+        ("鸡蛋", "food", "盒", 12, 12, 6, 5, "eggs", "#d9904a"),
+        ("垃圾袋", "cleaning", "卷", 3, 30, 10, 4, "roll", "#4a9c5d"),
+    ],
+    "BS01": [
+        ("拖把", "cleaning", "把", 15, 6, 3, 2, "mop", "#3f7fbf"),
+        ("手电筒", "daily", "个", 15, 6, 3, 2, "torch", "#4b5563"),
+    ],
+    "TY02": [
+        ("保温杯", "daily", "个", 20, 6, 3, 2, "thermos", "#2a9d8f"),
+        ("针线包", "daily", "包", 3, 15, 5, 2, "box", "#d17a9b"),
+    ],
+}
+# Donations: (calendar month, product, quantity for 75 households, donor, consents to be listed publicly).
+STORE_DONATIONS = {
+    "QS01": [
+        (1, "食用油 5L", 10, "乡贤 王德明（在外经商）", True),
+        (1, "大米 10斤", 10, "乡贤 王德明（在外经商）", True),
+        (6, "毛巾", 20, "李建华", False),
+        (9, "作业本", 100, "青山镇供销社", True),
+        (9, "铅笔", 200, "青山镇供销社", True),
+        (12, "卫生纸", 20, "青山村便民超市", True),
+    ],
+    "LX02": [
+        (2, "食用油 5L", 8, "柳溪农家乐 陈老板", True),
+        (5, "洗衣粉", 30, "柳溪村便民超市", True),
+        (8, "作业本", 80, "乡贤 陈志远（退休教师）", True),
+        (10, "搪瓷杯", 10, "陈国强", False),
+    ],
+    "BS01": [
+        (1, "大米 10斤", 12, "白水乡粮油店", True),
+        (4, "肥皂", 40, "乡贤 刘永福", True),
+        (9, "铅笔", 150, "白水乡中心小学", True),
+        (11, "毛巾", 20, "刘建华", False),
+    ],
+    "TY02": [
+        (2, "挂面", 30, "桃源挂面厂", True),
+        (6, "蚊香", 20, "桃源村卫生室", True),
+        (9, "作业本", 100, "乡贤 杨振华", True),
+        (12, "雨伞", 6, "杨立新", False),
+    ],
+}
+STORE_WRITE_OFFS = [
+    ("洗衣粉", 2, "仓库屋顶漏雨，包装受潮结块"),
+    ("酱油", 1, "上货时不慎摔破"),
+    ("挂面", 3, "超过保质期"),
+    ("搪瓷杯", 1, "磕掉了瓷，不能再兑换"),
+    ("卫生纸", 2, "老鼠咬破包装"),
+]
+STOCKTAKE_NOTE = "第{quarter}季度末盘点"

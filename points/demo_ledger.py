@@ -6,6 +6,11 @@ reversal, monthly notices, one upheld and one dismissed objection, closing), sor
 ``points.notices``: hash chain, balances, caps, closed months and idempotency keys are exactly what a year of real
 use would leave, and ``verify_ledger`` passes. Nothing here writes a ledger row itself.
 
+Other parts of the demo add their own dated steps to the same plan (``extensions``): the store's receipts and
+redemptions (``points.demo_store``) and the campaigns' ballots (``campaigns/demo.py``, found by ``register``, since
+points never imports campaigns). A redemption or a vote credit is then written at its moment between the awards,
+before its month is closed, exactly as a year of real use would have interleaved them.
+
 Deterministic per village (a seeded ``random.Random``) except the resident passwords, which are random by design.
 A village that already has transfers is skipped whole, so running the seeder twice doubles nothing; each
 village's year is one transaction, so an interrupted run leaves no half-written village behind.
@@ -120,6 +125,7 @@ class Summary:
     claims: int = 0
     notices: int = 0
     objections: int = 0
+    extras: list[str] = field(default_factory=list)  # one line per extension that took part (store, campaigns)
 
 
 class VillageYear:
@@ -474,6 +480,29 @@ class VillageYear:
         return self.summary
 
 
+# --- extensions: other parts of the demo that add steps to each village's year ----------------------------------
+
+_EXTENSIONS: dict[str, object] = {}
+
+
+def register(extension):
+    """Add a part of the demo that plans its own dated steps into every village's year (``campaigns/demo.py``
+    registers itself when ``seed_demo`` autodiscovers ``demo`` modules). Registering the same name again replaces.
+
+    An extension has a ``name`` and three methods:
+    ``plan(year: VillageYear)`` adds events with ``year.at(moment, run)`` and returns a callable that, after the
+    year has run, returns one line for the seeder's output (or None to take no part in this village);
+    ``catch_up(village)`` is called instead for a village whose history was written before (returns a line or
+    None); ``finish(villages)`` runs once after every village (returns lines).
+    """
+    _EXTENSIONS[extension.name] = extension
+    return extension
+
+
+def registered() -> list:
+    return list(_EXTENSIONS.values())
+
+
 # --- entry point -----------------------------------------------------------------------------------------------
 
 RESIDENTS_PER_VILLAGE = 2  # who file the objections and most claims; each costs a password hash
@@ -500,8 +529,11 @@ def _staff(village: Village, role: str):
     return staff.user if staff else None
 
 
-def seed_history(village: Village, *, now: datetime.datetime | None = None, progress: bool = True) -> Summary | None:
-    """Write ``village``'s year, ending ``now``. Returns None (and writes nothing) if it has transfers already."""
+def seed_history(
+    village: Village, *, now: datetime.datetime | None = None, progress: bool = True, extensions=()
+) -> Summary | None:
+    """Write ``village``'s year, ending ``now``, with the steps ``extensions`` plan into it (see ``register``).
+    Returns None (and writes nothing) if it has transfers already."""
     if Transfer.objects.filter(village=village).exists():
         return None
     committee = _staff(village, StaffRole.Role.COMMITTEE)
@@ -514,4 +546,7 @@ def seed_history(village: Village, *, now: datetime.datetime | None = None, prog
         residents = _residents(village, committee, random.Random(f"hehe-residents-{village.code}"))
         year = VillageYear(village=village, committee=committee, helper=helper, residents=residents, now=now)
         year.build()
-        return year.run(progress=progress)
+        reports = [report for extension in extensions if (report := extension.plan(year)) is not None]
+        summary = year.run(progress=progress)
+        summary.extras = [line for report in reports if (line := report())]
+        return summary

@@ -1,11 +1,27 @@
 """The demo seeder writes a year of history through the real services, and running it again doubles nothing."""
 
 import io
+import os
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from wagtail.images import get_image_model
 
-from points.models import Claim, MonthlyNotice, Objection, PeriodSummary, ResidentAccount, Transfer, Village
+from campaigns.models import BallotRecord, Campaign, Nomination, Winner
+from points.models import (
+    Claim,
+    MonthlyNotice,
+    Objection,
+    PeriodSummary,
+    Product,
+    Redemption,
+    ResidentAccount,
+    StockMovement,
+    Stocktake,
+    Transfer,
+    Village,
+)
 from points.verify import verify_ledger
 
 
@@ -23,11 +39,25 @@ def counts():
         "objections": Objection.objects.count(),
         "residents": ResidentAccount.objects.count(),
         "summaries": PeriodSummary.objects.count(),
+        "products": Product.objects.count(),
+        "images": get_image_model().objects.count(),
+        "redemptions": Redemption.objects.count(),
+        "movements": StockMovement.objects.count(),
+        "campaigns": Campaign.objects.count(),
+        "nominations": Nomination.objects.count(),
+        "ballots": BallotRecord.objects.count(),
+        "winners": Winner.objects.count(),
     }
 
 
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path
+
+
 @pytest.mark.slow
-def test_seed_demo_writes_a_verifiable_year_and_is_idempotent(db):
+def test_seed_demo_writes_a_verifiable_year_and_is_idempotent(db, media):
     first_output = seed()
     first = counts()
     second_output = seed()
@@ -65,5 +95,73 @@ def test_seed_demo_writes_a_verifiable_year_and_is_idempotent(db):
     # 柳溪村's own item replaces the district's there, and only there.
     assert not Transfer.objects.filter(village__code="LX02", item_name="乱扔垃圾").exists()
     assert not Transfer.objects.exclude(village__code="LX02").filter(item_name="乱扔垃圾（含向溪河倾倒）").exists()
-    # Redemptions are the store's to seed, not this history's.
-    assert not Transfer.objects.filter(code=Transfer.Code.REDEMPTION).exists()
+    assert_store(first_output)
+    assert_campaigns()
+
+
+def assert_store(output):
+    now = timezone.now()
+    assert "积分超市" in output
+    for village in Village.objects.all():
+        products = Product.objects.filter(village=village).select_related("photo")
+        assert 15 <= products.count() <= 25
+        for product in products:
+            assert product.photo is not None and product.photo.title == product.name
+            assert product.photo.collection.name == "积分超市"
+            assert os.path.exists(product.photo.file.path) and product.photo.width == 400
+        assert {p.unit for p in products} >= {"袋", "块", "支", "条", "桶", "瓶", "包", "本", "把"}
+        # A year at the counter: in most months, always through the ledger, never past a balance.
+        redemptions = Redemption.objects.filter(village=village)
+        completed = redemptions.filter(status=Redemption.Status.COMPLETED)
+        assert completed.count() >= 10
+        assert len({timezone.localtime(r.created_at).strftime("%Y%m") for r in completed}) >= 6
+        for redemption in completed.select_related("transfer"):
+            assert redemption.transfer.code == Transfer.Code.REDEMPTION
+            assert redemption.transfer.amount == redemption.total_points
+        # Reservations: some still open (within the pickup window), one cancelled (refunded), one fulfilled.
+        open_ = redemptions.filter(status=Redemption.Status.RESERVED)
+        assert open_.exists() and all(r.pickup_deadline > now for r in open_)
+        assert redemptions.filter(status=Redemption.Status.CANCELLED, refund__isnull=False).count() == 1
+        assert redemptions.filter(status=Redemption.Status.FULFILLED).count() == 1
+        movements = StockMovement.objects.filter(village=village)
+        donations = movements.filter(kind=StockMovement.Kind.DONATION)
+        assert donations.filter(donor_public=True).exists() and donations.filter(donor_public=False).exists()
+        assert movements.filter(kind=StockMovement.Kind.RECEIPT).exists()
+        assert movements.filter(kind=StockMovement.Kind.WRITE_OFF).exclude(reason="").exists()
+        assert Stocktake.objects.filter(village=village).count() == 1
+        assert movements.filter(kind=StockMovement.Kind.STOCKTAKE).exists()
+        # Stock moves in time order too: no movement is dated after the next one.
+        times = list(movements.order_by("id").values_list("created_at", flat=True))
+        assert times == sorted(times)
+
+
+def assert_campaigns():
+    now = timezone.now()
+    finished = Campaign.objects.get(village__code="QS01", kind=Campaign.Kind.GOOD_MOTHER_IN_LAW)
+    assert finished.phase == Campaign.Phase.PUBLISHED and finished.results_released_at and finished.published_at
+    winners = list(Winner.objects.filter(campaign=finished).select_related("photo", "nomination"))
+    assert winners
+    for winner in winners:
+        assert winner.citation and winner.photo is not None and winner.photo.collection.name == "光荣榜"
+        assert winner.credit is not None and winner.credit.amount == finished.winner_points
+        assert winner.nomination.member is not None  # 好婆婆 is a person
+    assert Nomination.objects.filter(campaign=finished, status=Nomination.Status.APPROVED).count() >= len(winners)
+
+    voting = Campaign.objects.get(village__code="LX02", kind=Campaign.Kind.BEAUTIFUL_FAMILY)
+    assert voting.phase == Campaign.Phase.VOTING and voting.voting_starts < now < voting.voting_ends
+    assert voting.voting_ends - now > timezone.timedelta(days=6)
+    assert Nomination.objects.filter(campaign=voting, status=Nomination.Status.APPROVED).count() >= 2
+    assert BallotRecord.objects.filter(campaign=voting).exists()
+    # The resident whose login is printed for it has not voted yet.
+    assert not BallotRecord.objects.filter(campaign=voting, household__number="001").exists()
+
+    records = BallotRecord.objects.filter(campaign__in=[finished, voting])
+    assert {r.channel for r in records} == {"phone", "paper"}
+    assert all(r.credit_id for r in records)  # each ballot credited its participation points
+    phone = records.filter(channel="phone").select_related("entered_by")
+    assert all(ResidentAccount.objects.filter(user=r.entered_by, household=r.household).exists() for r in phone)
+
+    township = Campaign.objects.get(level=Campaign.Level.TOWNSHIP, kind=Campaign.Kind.GOOD_DAUGHTER_IN_LAW)
+    assert township.phase in (Campaign.Phase.NOMINATING, Campaign.Phase.VOTING)
+    villages = set(Nomination.objects.filter(campaign=township).values_list("village__code", flat=True))
+    assert villages and villages <= {"QS01", "LX02"}  # 青山镇's two villages

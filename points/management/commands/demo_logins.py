@@ -4,7 +4,13 @@ from django.core.management.base import BaseCommand
 
 from points.models import Household
 
-from .seed_demo import DEMO_PASSWORD, STAFF
+from .seed_demo import DEMO_PASSWORD, DEMO_RESIDENTS, STAFF
+
+# What each demo resident is good for trying out.
+RESIDENT_NOTES = {
+    "QS01": "可查看积分、兑换和预约，可在青山镇“好媳妇”评选中提名",
+    "LX02": "尚未投票：可在柳溪村“最美家庭”评选中投票",
+}
 
 
 class Command(BaseCommand):
@@ -22,7 +28,12 @@ class Command(BaseCommand):
         out(f"  {'admin':<20} {DEMO_PASSWORD:<10} superuser (技术管理员)")
         for username, _role, _unit, display in STAFF:
             out(f"  {username:<20} {DEMO_PASSWORD:<10} {display}")
-        household = Household.objects.filter(village__code="QS01", number="001").select_related("village").first()
-        if household:
-            out(f"  {household.login_number:<20} {DEMO_PASSWORD:<10} 居民 {household.head_name}（户号登录，/login/）")
+        for code, number in DEMO_RESIDENTS:
+            household = Household.objects.filter(village__code=code, number=number).select_related("village").first()
+            if household:
+                note = RESIDENT_NOTES.get(code, "")
+                out(
+                    f"  {household.login_number:<20} {DEMO_PASSWORD:<10} {household.village.name}居民 "
+                    f"{household.head_name}（户号登录，/login/）{'：' + note if note else ''}"
+                )
         out("")

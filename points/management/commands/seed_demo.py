@@ -1,7 +1,9 @@
 """Build a realistic demo district. Safe to run again: what exists is kept, what is missing is added.
 
 After the register and the staff, each village gets a year of points history (``points.demo_ledger``), written
-through the real services; a village that already has transfers keeps them and gets nothing more.
+through the real services, with the store's year (``points.demo_store``) and the campaigns (``campaigns/demo.py``,
+found by autodiscovering ``demo`` modules: points never imports campaigns) planned into it. A village that already
+has transfers keeps them and gets nothing more, except the store's catch-up if it has no products yet.
 """
 
 import random
@@ -10,14 +12,18 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
 from tqdm import tqdm
 
-from points import demo_data, demo_ledger
+from points import demo_data, demo_ledger, demo_store
 from points.models import District, Household, Member, StaffRole, Township, Village, VillageGroup
 from points.register import household_save, resident_password_issue, staff_role_save
 from points.verify import verify_ledger
 
 DEMO_PASSWORD = "hehe2026"
+# Residents with a known password: 青山村 001 (the demo resident) and 柳溪村 001, who has not voted yet in the
+# campaign open for voting there (campaigns/demo.py leaves that household out of the ballots).
+DEMO_RESIDENTS = [("QS01", "001"), ("LX02", "001")]
 
 # (username, role, unit code, display name)
 STAFF = [
@@ -34,8 +40,8 @@ STAFF = [
 
 class Command(BaseCommand):
     help = (
-        "Seed the demo district: townships, villages, ~300 households, a user for every role, and a year of "
-        "points history per village."
+        "Seed the demo district: townships, villages, ~300 households, a user for every role, a year of points "
+        "history per village with its store's trade, and the selection campaigns."
     )
 
     def add_arguments(self, parser):
@@ -85,16 +91,27 @@ class Command(BaseCommand):
 
     def _seed_history(self, district, villages):
         demo_ledger.seed_rubric(district)
+        autodiscover_modules("demo")  # campaigns/demo.py registers its part of the plan
+        extensions = [demo_store.StoreDemo(), *demo_ledger.registered()]
         for village in villages:
             started = time.monotonic()
-            summary = demo_ledger.seed_history(village)
+            summary = demo_ledger.seed_history(village, extensions=extensions)
             if summary is None:
                 self.stdout.write(f"{village.name}: 已有积分流水，保持不变")
+                for extension in extensions:
+                    line = extension.catch_up(village)
+                    if line:
+                        self.stdout.write(f"  {line}（补建）")
                 continue
             self.stdout.write(
                 f"{village.name}: {summary.transfers} 条流水，{summary.claims} 条申报，{summary.notices} 期公示，"
                 f"{summary.objections} 条异议（{time.monotonic() - started:.1f} 秒）"
             )
+            for line in summary.extras:
+                self.stdout.write(f"  {line}")
+        for extension in extensions:
+            for line in extension.finish(villages):
+                self.stdout.write(line)
         # Records the check on each village's ledger head: the public notice shows when it was last verified.
         result = verify_ledger()
         if not result.ok:
@@ -141,12 +158,15 @@ class Command(BaseCommand):
             staff_role_save(role=staff, actor=actor)
 
     def _seed_resident(self, actor):
-        household = Household.objects.get(village__code="QS01", number="001")
-        if not hasattr(household, "account"):
-            resident_password_issue(household=household, actor=actor)
-            household.refresh_from_db()
-        user = household.account.user
-        if not user.check_password(DEMO_PASSWORD):
-            # The demo resident gets a known password so the logins can be printed; real ones are random.
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+        for code, number in DEMO_RESIDENTS:
+            household = Household.objects.filter(village__code=code, number=number).first()
+            if household is None:
+                continue
+            if not hasattr(household, "account"):
+                resident_password_issue(household=household, actor=actor)
+                household.refresh_from_db()
+            user = household.account.user
+            if not user.check_password(DEMO_PASSWORD):
+                # The demo residents get a known password so the logins can be printed; real ones are random.
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
