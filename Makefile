@@ -30,6 +30,7 @@ install-test: $(VENV)/.installed-test /usr/bin/chromium
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_pages
 	$(PY) manage.py demo_logins
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -189,7 +189,6 @@ STAFF_GROUP = "工作人员"
 @transaction.atomic
 def staff_role_save(*, role, actor):
     """Give a user a staff role (and with it access to the admin). Only a district admin may."""
-    from django.contrib.auth.models import Group
 
     scope = scope_for(actor)
     if not scope.can(Capability.MANAGE_STAFF):
@@ -203,9 +202,22 @@ def staff_role_save(*, role, actor):
             role.save()
     except IntegrityError as exc:
         raise ValidationError(_("角色与所属单位不匹配：区管理员选区，乡镇干部选乡镇，村级角色选村")) from exc
-    group, _created = Group.objects.get_or_create(name=STAFF_GROUP)
-    role.user.groups.add(group)
+    role.user.groups.add(staff_group())
     return role
+
+
+def staff_group():
+    """The group every staff user is in: it carries Wagtail's permission to enter the admin, nothing else.
+
+    Made here (not only by the data migration) so it is whole again after a test flush empties the tables.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    group, _created = Group.objects.get_or_create(name=STAFF_GROUP)
+    access = Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin").first()
+    if access is not None:
+        group.permissions.add(access)
+    return group
 
 
 def _role_village_ids(role) -> set[int]:

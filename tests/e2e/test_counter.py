@@ -21,6 +21,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
+sync_api.expect.set_options(timeout=20_000)  # assertions wait longer on a loaded machine
+
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.slow,
@@ -56,7 +58,7 @@ def browser_page(live_server):
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
         )
         context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # a loaded 2-core CI machine is slow
         page = context.new_page()
         page.console_errors = []
         page.requested = []

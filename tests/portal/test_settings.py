@@ -19,7 +19,10 @@ GOOD_SECRET = "k" * 10 + "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4"
 
 def run_manage(*args, extra_env=None, settings_module="portal.settings.production"):
     environment = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL"}
+        k: v
+        for k, v in os.environ.items()
+        # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests in this process; a deployment never has it.
+        if k not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environment["DJANGO_SETTINGS_MODULE"] = settings_module
     environment.update(extra_env or {})
