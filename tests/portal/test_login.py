@@ -100,3 +100,9 @@ def test_language_switch_on_every_page(client, cast):
     client.post("/i18n/setlang/", {"language": "en", "next": LOGIN})
     english = client.get(LOGIN).content.decode()
     assert 'lang="en"' in english
+
+
+def test_pages_are_chinese_first_whatever_the_browser_asks(client, db):
+    page = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page
+    assert "居民登录" in page
