@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import clock
+from .signals import ledger_changed, send_after_commit
 from .exceptions import (
     IdempotencyConflict,
     IdempotencyKeyInvalid,
@@ -243,6 +244,7 @@ def post(*, village: Village, postings: list[Posting], actor) -> list[Transfer]:
             f"UPDATE {LedgerHead._meta.db_table} SET seq = %s, hash = %s WHERE village_id = %s",
             [seq, prev_hash, village.pk],
         )
+    send_after_commit(ledger_changed, village.pk)
     return transfers
 
 

@@ -22,6 +22,7 @@ from .models import (
     Village,
 )
 from .scope import RESIDENT, Capability, scope_for
+from .signals import send_after_commit, store_changed
 
 MAX_QUANTITY = 999
 MAX_LINES = 50
@@ -81,6 +82,8 @@ def _move_stock(product: Product, delta: int) -> int | None:
             [delta, product.pk, delta],
         )
         row = cursor.fetchone()
+    if row is not None:
+        send_after_commit(store_changed, product.village_id)
     return None if row is None else row[0]
 
 

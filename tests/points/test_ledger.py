@@ -313,3 +313,49 @@ def test_ranking_uses_standard_competition_ranking_and_stars(cast, rubric):
     assert [(r["head_name"], r["rank"]) for r in rows][:3] == [("张三丰", 1), ("王建国", 1), ("孙丽", 3)]
     last_year = month.replace(year=month.year - 1)
     assert {r["score"] for r in ranking(villages=[cast.village_a], start=last_year, end=last_year)} == {0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ledger_and_store_changes_are_announced_once_after_commit_and_never_on_rollback(cast):
+    from django.db import transaction
+
+    from points import ledger
+    from points.signals import ledger_changed, send_after_commit, store_changed
+
+    heard = []
+
+    def listen(sender, village_id, **kwargs):
+        heard.append((sender, village_id))
+
+    ledger_changed.connect(listen)
+    store_changed.connect(listen)
+    try:
+        village = cast.household_a.village
+        with transaction.atomic():
+            send_after_commit(ledger_changed, village.pk)
+            send_after_commit(ledger_changed, village.pk)
+            send_after_commit(store_changed, village.pk)
+            assert heard == []  # nothing before the commit
+        assert heard == [(ledger_changed, village.pk), (store_changed, village.pk)]
+        heard.clear()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            send_after_commit(ledger_changed, village.pk)
+            raise RuntimeError
+        assert heard == []
+        with transaction.atomic():
+            ledger.post(
+                village=village,
+                postings=[
+                    ledger.Posting(
+                        debit=ledger.system_account(village, "issuance"),
+                        credit=ledger.household_account(cast.household_a),
+                        amount=5,
+                        code="award",
+                    )
+                ],
+                actor=None,
+            )
+        assert heard == [(ledger_changed, village.pk)]
+    finally:
+        ledger_changed.disconnect(listen)
+        store_changed.disconnect(listen)

@@ -1,0 +1,29 @@
+"""Signals sent after a commit that changed what the public sees. Upper layers (the portal's page cache) listen;
+points never knows who listens.
+
+``ledger_changed``: transfers landed in a village (awards, deductions, reversals, redemptions, ballot credits).
+``store_changed``: a product's stock moved in a village.
+Both carry ``village_id`` and are sent once per transaction per village, after the commit (never on rollback).
+"""
+
+from django.db import transaction
+from django.dispatch import Signal
+
+ledger_changed = Signal()
+store_changed = Signal()
+
+
+def send_after_commit(signal: Signal, village_id: int) -> None:
+    """Queue ``signal`` for after the current transaction's commit, once per (signal, village) per transaction.
+
+    The queue is Django's own on-commit list, so a rollback drops the pending send with everything else."""
+    connection = transaction.get_connection()
+    key = (id(signal), village_id)
+    if any(getattr(entry[1], "hehe_key", None) == key for entry in connection.run_on_commit):
+        return
+
+    def send():
+        signal.send(sender=signal, village_id=village_id)
+
+    send.hehe_key = key
+    transaction.on_commit(send, robust=True)
