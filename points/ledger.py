@@ -16,7 +16,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import clock
-from .signals import ledger_changed, send_after_commit
 from .exceptions import (
     IdempotencyConflict,
     IdempotencyKeyInvalid,
@@ -36,6 +35,7 @@ from .models import (
     Transfer,
     Village,
 )
+from .signals import ledger_changed, send_after_commit
 
 MAX_AMOUNT = 100_000
 MAX_IDEMPOTENCY_KEY_LENGTH = 100
