@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
-from points import clock
+from points import clock, fastsql
 from points.awards import points_grant
 from points.exceptions import OutOfScope
 from points.images import validate_photo
@@ -399,40 +399,46 @@ def ballot_cast(
     if approved != set(ids):
         raise BadBallot(_("所选的候选不在本次评选的候选名单中"))
 
-    lock_head(household.village)  # the participation credit's ledger lock, taken before the ballot rows
-    try:
-        with transaction.atomic():
-            record = BallotRecord.objects.create(
-                campaign=campaign,
-                village_id=household.village_id,
-                household=household,
-                channel=channel,
-                entered_by=actor,
-                cast_at=now,
-            )
-    except IntegrityError as exc:
+    head = lock_head(household.village)  # the participation credit's ledger lock, taken before the ballot rows
+    record = BallotRecord(
+        campaign=campaign,
+        village_id=household.village_id,
+        household=household,
+        channel=channel,
+        entered_by=actor,
+        cast_at=now,
+    )
+    # The unique (campaign, household) is the guard: a second ballot inserts nothing (no savepoint needed; on
+    # PostgreSQL a concurrent one waits for the first to commit). Plain multi-row INSERTs: see points/fastsql.py.
+    if not fastsql.insert([record], on_conflict_do_nothing=("campaign_id", "household_id")):
         # A concurrent retry under the same key committed first: answer with its receipt.
         existing = IdempotencyKey.objects.filter(actor=actor, key=lookup, request_hash=digest).first()
         if existing is not None:
             return _unseal(key, existing.result["sealed"])
-        raise AlreadyVoted() from exc
-    ballot = Ballot.objects.create(campaign=campaign)
-    BallotChoice.objects.bulk_create([BallotChoice(ballot=ballot, nomination_id=pk) for pk in sorted(ids)])
+        raise AlreadyVoted()
+    ballot = Ballot(campaign=campaign)
+    fastsql.insert([ballot])
+    fastsql.insert([BallotChoice(ballot=ballot, nomination_id=pk) for pk in sorted(ids)])
     if campaign.participation_points:
-        record.credit = points_grant(
+        credit = points_grant(
             actor=actor,
             household=household,
             amount=campaign.participation_points,
             code=Transfer.Code.VOTE,
             item_name=_("参与「%(title)s」投票") % {"title": campaign.title[:60]},
+            head=head,
         )
-        record.save(update_fields=["credit"])
-    IdempotencyKey.objects.create(
-        actor=actor,
-        key=lookup,
-        operation="ballot_cast",
-        request_hash=digest,
-        result={"sealed": _seal(key, ballot.receipt)},
+        BallotRecord.objects.filter(pk=record.pk).update(credit=credit)
+    fastsql.insert(
+        [
+            IdempotencyKey(
+                actor=actor,
+                key=lookup,
+                operation="ballot_cast",
+                request_hash=digest,
+                result={"sealed": _seal(key, ballot.receipt)},
+            )
+        ]
     )
     return ballot.receipt
 

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,7 @@ from .exceptions import (
     NotReversible,
     OutOfScope,
 )
-from .models import Account, Household, Member, RubricItem, Transfer, Village
+from .models import Account, Household, Member, RubricItem, Township, Transfer, Village
 from .scope import Capability, scope_for
 
 MAX_BATCH = 20_000
@@ -38,6 +38,22 @@ def rubric_for_village(village: Village, *, include_inactive: bool = False):
     if not include_inactive:
         items = items.filter(active=True)
     return items.select_related("category").order_by("category__order", "order", "id")
+
+
+def rubric_item_applies(village: Village, item: RubricItem) -> bool:
+    """Whether ``item`` is in force in ``village`` (active or not): the village's own item, or a district item of
+    the village's district that the village has not overridden. One statement (none for the village's own)."""
+    if item.village_id is not None:
+        return item.village_id == village.pk
+    rubric, villages, townships = (m._meta.db_table for m in (RubricItem, Village, Township))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS(SELECT 1 FROM {villages} v JOIN {townships} t ON t.id = v.township_id "
+            f"WHERE v.id = %s AND t.district_id = %s) "
+            f"AND NOT EXISTS(SELECT 1 FROM {rubric} WHERE village_id = %s AND overrides_id = %s)",
+            [village.pk, item.district_id, village.pk, item.pk],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def _require(actor, capability: Capability, village_id: int) -> None:
@@ -119,7 +135,7 @@ def points_award(
         archived = [h for h in unique if h.is_archived]
         if archived:
             raise LedgerError(_("%(household)s 已归档，不能记分") % {"household": archived[0]})
-        if not rubric_for_village(village, include_inactive=True).filter(pk=rubric_item.pk).exists():
+        if not rubric_item_applies(village, rubric_item):
             raise LedgerError(_("该细则不适用于本村"))
         if not rubric_item.active:
             raise InactiveItem()
@@ -127,13 +143,15 @@ def points_award(
             if person is not None and (len(unique) != 1 or person.household_id != unique[0].id):
                 raise LedgerError(_("所选成员不属于该户"))
 
+    written: list[Transfer] = []
+
     def run():
         check()
-        ledger.lock_head(village)
+        head = ledger.lock_head(village)
         _check_caps(rubric_item, unique)
-        issuance = ledger.system_account(village, Account.Kind.ISSUANCE)
-        accounts = ledger.household_accounts(unique)
         code = Transfer.Code.AWARD if rubric_item.kind == RubricItem.Kind.AWARD else Transfer.Code.DEDUCTION
+        system, accounts = ledger.accounts_for(village, households=unique, system=(Account.Kind.ISSUANCE,))
+        issuance = system[Account.Kind.ISSUANCE]
         postings = []
         for household in unique:
             account = accounts[household.id]
@@ -154,12 +172,14 @@ def points_award(
                     photo_id=photo_id,
                 )
             )
-        transfers = ledger.post(village=village, postings=postings, actor=actor)
-        return {"transfers": [t.id for t in transfers]}
+        written.extend(ledger.post(village=village, postings=postings, actor=actor, head=head))
+        return {"transfers": [t.id for t in written]}
 
-    result, _replayed = ledger.idempotent(
+    result, replayed = ledger.idempotent(
         actor=actor, key=idempotency_key, operation="points_award", request=request, run=run
     )
+    if not replayed:
+        return written  # the rows as written: no need to read them back
     return list(Transfer.objects.filter(id__in=result["transfers"]).order_by("id"))
 
 
@@ -230,23 +250,26 @@ def points_grant(
     item_name: str,
     memo: str = "",
     member: Member | None = None,
+    head=None,
 ) -> Transfer:
     """Credit points that a rule of another layer earned (voting, a published motto, a selection win).
 
     The calling service has already decided that the rule applies and holds its own exactly-once guard (a
     unique row in its own transaction); this only moves the points. Must run inside the caller's transaction.
+    ``head``: the village's ledger head if the caller locked it already (``ledger.lock_head``).
     """
     if code not in GRANT_CODES:
         raise LedgerError("points_grant is only for vote, motto and winner credits")
     if household.is_archived:
         raise LedgerError(_("%(household)s 已归档，不能记分") % {"household": household})
     village = household.village
+    system, accounts = ledger.accounts_for(village, households=[household], system=(Account.Kind.ISSUANCE,))
     (transfer,) = ledger.post(
         village=village,
         postings=[
             ledger.Posting(
-                debit=ledger.system_account(village, Account.Kind.ISSUANCE),
-                credit=ledger.household_account(household),
+                debit=system[Account.Kind.ISSUANCE],
+                credit=accounts[household.id],
                 amount=amount,
                 code=code,
                 household=household,
@@ -256,5 +279,6 @@ def points_grant(
             )
         ],
         actor=actor,
+        head=head,
     )
     return transfer

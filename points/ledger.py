@@ -70,41 +70,67 @@ def month_of(moment: datetime.datetime | None = None) -> datetime.date:
 
 
 def system_account(village: Village, kind: str) -> Account:
-    account = Account.objects.filter(village=village, kind=kind, household__isnull=True).first()
-    if account is None:
-        try:
-            with transaction.atomic():
-                account = Account.objects.create(village=village, kind=kind)
-        except IntegrityError:
-            account = Account.objects.get(village=village, kind=kind, household__isnull=True)
-    return account
+    return accounts_for(village, system=(kind,))[0][kind]
 
 
 def household_account(household: Household) -> Account:
-    account = Account.objects.filter(household=household).first()
-    if account is None:
-        try:
-            with transaction.atomic():
-                account = Account.objects.create(
-                    village_id=household.village_id, kind=Account.Kind.HOUSEHOLD, household=household
-                )
-        except IntegrityError:
-            account = Account.objects.get(household=household)
-    return account
+    return household_accounts([household])[household.id]
 
 
 def household_accounts(households: list[Household]) -> dict[int, Account]:
     """Accounts for many households at once (created where missing), keyed by household id."""
+    found: dict[int, Account] = {}
+    by_village: dict[int, list[Household]] = defaultdict(list)
+    for h in households:
+        by_village[h.village_id].append(h)
+    for village_id, members in by_village.items():
+        found.update(accounts_for(Village(pk=village_id), households=members)[1])
+    return found
+
+
+def accounts_for(
+    village: Village, *, households: list[Household] = (), system: tuple[str, ...] = ()
+) -> tuple[dict[str, Account], dict[int, Account]]:
+    """The village's system accounts of the given kinds and the households' accounts, in one statement (two more
+    the first time an account is missing: it is created). Returns ({kind: account}, {household id: account})."""
     ids = [h.id for h in households]
-    found = {a.household_id: a for a in Account.objects.filter(household_id__in=ids)}
-    missing = [h for h in households if h.id not in found]
-    if missing:
+    wanted_system = set(system)
+    table = Account._meta.db_table
+    conditions, params = [], []
+    if ids:
+        conditions.append(f"household_id IN ({', '.join(['%s'] * len(ids))})")
+        params += ids
+    if wanted_system:
+        conditions.append(f"(household_id IS NULL AND village_id = %s AND kind IN ({', '.join(['%s'] * len(system))}))")
+        params += [village.pk, *system]
+    if not conditions:
+        return {}, {}
+    sql = f"SELECT id, village_id, kind, household_id FROM {table} WHERE {' OR '.join(conditions)}"
+
+    def read():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        kinds, owned = {}, {}
+        for account_id, village_id, kind, household_id in rows:
+            account = Account(id=account_id, village_id=village_id, kind=kind, household_id=household_id)
+            if household_id is None:
+                kinds[kind] = account
+            else:
+                owned[household_id] = account
+        return kinds, owned
+
+    kinds, owned = read()
+    missing = [h for h in households if h.id not in owned]
+    missing_kinds = wanted_system - set(kinds)
+    if missing or missing_kinds:
         Account.objects.bulk_create(
-            [Account(village_id=h.village_id, kind=Account.Kind.HOUSEHOLD, household=h) for h in missing],
+            [Account(village_id=h.village_id, kind=Account.Kind.HOUSEHOLD, household=h) for h in missing]
+            + [Account(village_id=village.pk, kind=kind) for kind in sorted(missing_kinds)],
             ignore_conflicts=True,
         )
-        found = {a.household_id: a for a in Account.objects.filter(household_id__in=ids)}
-    return found
+        kinds, owned = read()
+    return kinds, owned
 
 
 def transfer_hash(prev_hash: str, fields: dict) -> str:
@@ -141,12 +167,17 @@ def hashed_fields(t: Transfer) -> dict:
 
 def lock_head(village: Village) -> LedgerHead:
     """Lock the village's chain head for this transaction (PostgreSQL: a row lock; SQLite: the IMMEDIATE
-    transaction already holds the database's write lock). One raw statement: this is on every write's path,
-    and calling it again in the same transaction is cheap."""
-    table = LedgerHead._meta.db_table
-    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_update else ""
+    transaction already holds the database's write lock). One statement, which also reads whether the current
+    month is closed (``head.month_closed``, for ``post``): this is on every write's path."""
+    head_table, notice_table = LedgerHead._meta.db_table, MonthlyNotice._meta.db_table
+    lock = " FOR NO KEY UPDATE OF h" if connection.features.has_select_for_update else ""
+    period = month_of(clock.now())
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, hash FROM {table} WHERE village_id = %s{lock}", [village.pk])
+        cursor.execute(
+            f"SELECT h.seq, h.hash, EXISTS(SELECT 1 FROM {notice_table} n WHERE n.village_id = h.village_id "
+            f"AND n.period = %s AND n.closed_at IS NOT NULL) FROM {head_table} h WHERE h.village_id = %s{lock}",
+            [connection.ops.adapt_datefield_value(period), village.pk],
+        )
         row = cursor.fetchone()
     if row is None:
         try:
@@ -155,17 +186,25 @@ def lock_head(village: Village) -> LedgerHead:
         except IntegrityError:
             pass  # a concurrent writer created it
         return lock_head(village)
-    return LedgerHead(village=village, seq=row[0], hash=row[1])
+    head = LedgerHead(village=village, seq=row[0], hash=row[1])
+    head.period, head.month_closed = period, bool(row[2])
+    return head
 
 
 def is_month_closed(village_id: int, period: datetime.date) -> bool:
     return MonthlyNotice.objects.filter(village_id=village_id, period=period, closed_at__isnull=False).exists()
 
 
-def post(*, village: Village, postings: list[Posting], actor) -> list[Transfer]:
+INSERT_CHUNK = 500  # rows per statement (SQLite allows 32,766 parameters; a transfer row has 20)
+
+
+def post(*, village: Village, postings: list[Posting], actor, head: LedgerHead | None = None) -> list[Transfer]:
     """Write ``postings`` as transfers of ``village``: all of them or, on any refusal, none.
 
     Must run inside the caller's ``transaction.atomic`` so that a refusal rolls back what the caller did too.
+    ``head`` is the village's head as ``lock_head`` returned it earlier in this transaction (else it is locked
+    here). Statements: one UPDATE for all balances, one INSERT for the transfers and one upsert for the summaries
+    (per 500 rows), one UPDATE of the head: the rows a hand-written transaction would write, no more.
     """
     if not connection.in_atomic_block:
         raise LedgerError("ledger.post must run inside transaction.atomic")
@@ -179,36 +218,18 @@ def post(*, village: Village, postings: list[Posting], actor) -> list[Transfer]:
         if p.debit.village_id != village.id or p.credit.village_id != village.id:
             raise LedgerError("accounts of another village")
 
-    head = lock_head(village)
     now = clock.now()
     period = month_of(now)
-    if is_month_closed(village.id, period):
+    if head is None or head.village_id != village.pk or head.period != period:
+        head = lock_head(village)  # not locked yet in this transaction, or the month turned since
+    if head.month_closed:
         raise MonthClosed()
 
-    # Balances: one UPDATE per account. A guarded debit only lands if the balance covers it, in the same
-    # statement (no read-then-write race); zero rows updated means not enough points.
-    debits: dict[int, int] = defaultdict(int)
-    credits: dict[int, int] = defaultdict(int)
-    guarded: set[int] = set()
-    for p in postings:
-        debits[p.debit.id] += p.amount
-        credits[p.credit.id] += p.amount
-        if p.guard:
-            guarded.add(p.debit.id)
-    table = Account._meta.db_table
-    update = f"UPDATE {table} SET debits = debits + %s, credits = credits + %s, balance = balance + %s WHERE id = %s"
-    with connection.cursor() as cursor:
-        for account_id in sorted(set(debits) | set(credits)):
-            out, into = debits.get(account_id, 0), credits.get(account_id, 0)
-            if account_id in guarded:
-                cursor.execute(update + " AND balance >= %s", [out, into, into - out, account_id, out])
-            else:
-                cursor.execute(update, [out, into, into - out, account_id])
-            if cursor.rowcount != 1:
-                raise InsufficientPoints()
+    _move_balances(postings)
 
     transfers = []
     prev_hash, seq = head.hash, head.seq
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     for p in postings:
         seq += 1
         transfer = Transfer(
@@ -224,7 +245,7 @@ def post(*, village: Village, postings: list[Posting], actor) -> list[Transfer]:
             item_name=p.item_name[:80],
             conduct_delta=p.conduct_delta,
             period=period,
-            actor=actor if actor is not None and actor.is_authenticated else None,
+            actor_id=actor_id,
             acted_for_id=p.acted_for_id,
             memo=p.memo[:200],
             photo_id=p.photo_id,
@@ -236,16 +257,82 @@ def post(*, village: Village, postings: list[Posting], actor) -> list[Transfer]:
         transfer.hash = transfer_hash(prev_hash, hashed_fields(transfer))
         prev_hash = transfer.hash
         transfers.append(transfer)
-    Transfer.objects.bulk_create(transfers, batch_size=1000)
-
+    _insert_transfers(transfers)
     _add_to_summaries(village.id, period, transfers)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {LedgerHead._meta.db_table} SET seq = %s, hash = %s WHERE village_id = %s",
             [seq, prev_hash, village.pk],
         )
+    head.seq, head.hash = seq, prev_hash
     send_after_commit(ledger_changed, village.pk)
     return transfers
+
+
+def _move_balances(postings: list[Posting]) -> None:
+    """Every account's debits, credits and balance in one UPDATE (per 500 accounts). A guarded debit lands only
+    if the balance covers it, in the same statement (no read-then-write race): an account left out means not
+    enough points, and the caller's transaction rolls back."""
+    debits: dict[int, int] = defaultdict(int)
+    credits: dict[int, int] = defaultdict(int)
+    guarded: set[int] = set()
+    for p in postings:
+        debits[p.debit.id] += p.amount
+        credits[p.credit.id] += p.amount
+        if p.guard:
+            guarded.add(p.debit.id)
+    table = Account._meta.db_table
+    rows = [
+        (account_id, debits.get(account_id, 0), credits.get(account_id, 0), 1 if account_id in guarded else 0)
+        for account_id in sorted(set(debits) | set(credits))
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            cursor.execute(
+                # VALUES names its columns column1..column4 on both backends: (id, debit, credit, guarded).
+                # No WITH: Python's sqlite3 reports no rowcount for a statement that does not start with UPDATE.
+                f"UPDATE {table} SET debits = {table}.debits + v.column2, credits = {table}.credits + v.column3, "
+                f"balance = {table}.balance + v.column3 - v.column2 "
+                f"FROM (VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}) AS v "
+                f"WHERE {table}.id = v.column1 AND (v.column4 = 0 OR {table}.balance >= v.column2)",
+                [value for row in chunk for value in row],
+            )
+            if cursor.rowcount != len(chunk):
+                raise InsufficientPoints()
+
+
+TRANSFER_FIELDS = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
+TRANSFER_ATTNAMES = [f.attname for f in TRANSFER_FIELDS]
+CREATED_AT, PERIOD = TRANSFER_ATTNAMES.index("created_at"), TRANSFER_ATTNAMES.index("period")
+
+
+def _insert_transfers(transfers: list[Transfer]) -> None:
+    """Multi-row ``INSERT ... RETURNING id`` (both backends), setting each transfer's id."""
+    table = Transfer._meta.db_table
+    placeholder = "(" + ", ".join(["%s"] * len(TRANSFER_FIELDS)) + ")"
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in TRANSFER_FIELDS)
+    # Every value is already what the database takes (ids, strings, whole numbers) but the two dates: adapted
+    # once here for the whole list (they are the same for every transfer of one post).
+    first = transfers[0]
+    created_db = connection.ops.adapt_datetimefield_value(first.created_at)
+    period_db = connection.ops.adapt_datefield_value(first.period)
+    with connection.cursor() as cursor:
+        for start in range(0, len(transfers), INSERT_CHUNK):
+            chunk = transfers[start : start + INSERT_CHUNK]
+            params = []
+            for t in chunk:
+                values = t.__dict__
+                row = [values[name] for name in TRANSFER_ATTNAMES]
+                row[CREATED_AT], row[PERIOD] = created_db, period_db
+                params += row
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} RETURNING id",
+                params,
+            )
+            for t, (transfer_id,) in zip(chunk, cursor.fetchall(), strict=True):
+                t.id = transfer_id
+                t._state.adding = False
 
 
 def _add_to_summaries(village_id: int, period: datetime.date, transfers: list[Transfer]) -> None:
@@ -262,14 +349,18 @@ def _add_to_summaries(village_id: int, period: datetime.date, transfers: list[Tr
     if not totals:
         return
     table = PeriodSummary._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (village_id, household_id, period, conduct, awarded, deducted) "
-        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (household_id, period) DO UPDATE SET "
-        f"conduct = {table}.conduct + excluded.conduct, awarded = {table}.awarded + excluded.awarded, "
-        f"deducted = {table}.deducted + excluded.deducted"
-    )
+    period_db = connection.ops.adapt_datefield_value(period)
+    rows = list(totals.items())
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(village_id, h, period, c, a, d) for h, (c, a, d) in totals.items()])
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            cursor.execute(
+                f"INSERT INTO {table} (village_id, household_id, period, conduct, awarded, deducted) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (household_id, period) DO UPDATE SET conduct = {table}.conduct + excluded.conduct, "
+                f"awarded = {table}.awarded + excluded.awarded, deducted = {table}.deducted + excluded.deducted",
+                [v for h, (c, a, d) in chunk for v in (village_id, h, period_db, c, a, d)],
+            )
 
 
 def idempotent(*, actor, key: str, operation: str, request: dict, run: Callable[[], dict]) -> tuple[dict, bool]:
@@ -287,18 +378,35 @@ def idempotent(*, actor, key: str, operation: str, request: dict, run: Callable[
     digest = hashlib.sha256(
         json.dumps([operation, request], sort_keys=True, default=str, ensure_ascii=False).encode()
     ).hexdigest()
-    try:
-        with transaction.atomic():
-            record = IdempotencyKey.objects.create(
-                actor=actor, key=key, operation=operation, request_hash=digest, result={}
-            )
-    except IntegrityError:
+    # INSERT ... ON CONFLICT DO NOTHING: no savepoint; on PostgreSQL a concurrent insert of the same key makes
+    # this statement wait for that transaction, then do nothing if it committed.
+    table, fields = IdempotencyKey._meta.db_table, IdempotencyKey._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (actor_id, {connection.ops.quote_name('key')}, operation, request_hash, result, "
+            f"created_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, {connection.ops.quote_name('key')}) "
+            f"DO NOTHING RETURNING id",
+            [
+                actor.pk,
+                key,
+                operation,
+                digest,
+                fields.get_field("result").get_db_prep_save({}, connection),
+                fields.get_field("created_at").get_db_prep_save(clock.now(), connection),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
         existing = IdempotencyKey.objects.get(actor=actor, key=key)
         if existing.request_hash != digest or existing.operation != operation:
-            raise IdempotencyConflict() from None
+            raise IdempotencyConflict()
         return existing.result, True
     result = run()
-    IdempotencyKey.objects.filter(pk=record.pk).update(result=result)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET result = %s WHERE id = %s",
+            [fields.get_field("result").get_db_prep_save(result, connection), row[0]],
+        )
     return result, False
 
 
