@@ -22,17 +22,13 @@ cannot be reached that half is skipped with a message.
 """
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES = "postgres://root@127.0.0.1:5432/hehe_bench_ledger"
+import harness
+
+DEFAULT_DATABASE = "hehe_bench_ledger"  # on harness.PG_SERVER, unless BENCH_POSTGRES_URL names another
 
 FULL = {"single": 1000, "batch": 5000, "batch_reps": 3, "village": 400, "samples": 60, "rounds": 9}
 QUICK = {"single": 100, "batch": 5000, "batch_reps": 1, "village": 60, "samples": 20, "rounds": 5}
@@ -57,80 +53,29 @@ def main() -> int:
         "or by running every migration (about 40 s per backend, Wagtail's mostly)",
     )
     parser.add_argument("--profile", action="store_true", help="also print a cProfile summary of the service calls")
-    parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
+    harness.child_arguments(parser, ["sqlite", "postgres"])
     args = parser.parse_args()
     if args.child:
         return child(args)
 
     started = time.perf_counter()
     results, skipped, failed = [], [], []
-    backends = [args.only] if args.only else ["sqlite", "postgres"]
-    for backend in backends:
+    flags = ["--schema", args.schema] + ["--quick"] * args.quick + ["--profile"] * args.profile
+    pg_url = harness.postgres_url(DEFAULT_DATABASE)
+    for backend in [args.only] if args.only else ["sqlite", "postgres"]:
+        vendor = "sqlite" if backend == "sqlite" else "postgresql"
         try:
-            if backend == "sqlite":
-                with tempfile.TemporaryDirectory(prefix="hehe-bench-") as tmp:
-                    results.append(run_child(args, "sqlite", f"sqlite:///{tmp}/bench.sqlite3"))
-            else:
-                results.append(run_postgres(args))
-        except Skipped as exc:
-            skipped.append(f"[{backend}] skipped: {exc}")
-        except ChildFailed:
+            with harness.scratch(vendor, pg_url) as (url, workdir):
+                results.append(harness.run_child(__file__, backend, url, workdir, flags))
+        except harness.Unreachable as exc:
+            skipped.append(f"[{backend}] skipped: cannot reach PostgreSQL at {exc.admin_url} ({exc.detail})")
+        except harness.ChildFailed:
             failed.append(f"[{backend}] the benchmark failed (see above)")
     if results:
         print_table(results, args, time.perf_counter() - started)
     for message in skipped + failed:
         print(message)
     return 1 if failed else 0
-
-
-class Skipped(Exception):
-    pass
-
-
-class ChildFailed(Exception):
-    pass
-
-
-def run_child(args, backend: str, url: str) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        command = [
-            sys.executable,
-            __file__,
-            "--child",
-            backend,
-            "--url",
-            url,
-            "--out",
-            out.name,
-            "--schema",
-            args.schema,
-        ]
-        command += ["--quick"] * args.quick + ["--profile"] * args.profile
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test", "PYTHONPATH": str(ROOT)}
-        if subprocess.run(command, env=env, cwd=ROOT).returncode != 0:
-            raise ChildFailed(backend)
-        return json.loads(Path(out.name).read_text())
-
-
-def run_postgres(args) -> dict:
-    import psycopg
-
-    url = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    try:
-        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise Skipped(f"cannot reach PostgreSQL at {admin_url} ({str(exc).strip().splitlines()[0]})") from exc
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            return run_child(args, "postgres", url)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def print_table(results: list[dict], args, elapsed: float) -> None:
@@ -152,13 +97,7 @@ def print_table(results: list[dict], args, elapsed: float) -> None:
         (b, op, svc, base, f"{ratio:.2f}", f"{sign} {target:.2f}", "PASS" if _meets(ratio, target, sign) else "MISS")
         for b, op, svc, base, ratio, target, sign in rows
     ]
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *table, strict=False)]
-    line = "  ".join(f"{{:<{w}}}" for w in widths)
-    print()
-    print(line.format(*headers))
-    print(line.format(*("-" * w for w in widths)))
-    for row in table:
-        print(line.format(*row))
+    harness.print_columns(headers, table)
     print()
     print(
         "single/batch: service = the points services, baseline = raw SQL making the same row writes; ratio = "
@@ -178,30 +117,11 @@ def _meets(ratio: float, target: float, sign: str) -> bool:
 
 
 def child(args) -> int:
-    os.environ["TEST_DATABASE_URL"] = args.url
-    sys.path.insert(0, str(ROOT))
-    import django
-    from django.conf import settings
-
-    if args.schema == "models":
-        settings.MIGRATION_MODULES = _NoMigrations()
-    django.setup()
-
+    harness.configure(args.url, args.workdir)
     sizes = QUICK if args.quick else FULL
     bench = Bench(args.child, sizes, profile=args.profile)
-    result = bench.run(args.schema)
-    Path(args.out).write_text(json.dumps(result))
+    harness.write_result(args.workdir, bench.run(args.schema))
     return 0
-
-
-class _NoMigrations(dict):
-    """MIGRATION_MODULES saying "no migrations" for every app, so ``migrate --run-syncdb`` builds from models."""
-
-    def __contains__(self, item):
-        return True
-
-    def __getitem__(self, item):
-        return None
 
 
 class Bench:
@@ -219,7 +139,7 @@ class Bench:
     def run(self, schema: str) -> dict:
         from django.db import connection
 
-        self.build_schema(schema)
+        harness.build_schema(migrations=schema == "migrate")
         if connection.vendor == "sqlite":
             import sqlite3
 
@@ -240,29 +160,6 @@ class Bench:
             "queries": queries,
             "note": f"{statements} {self.note}",
         }
-
-    def build_schema(self, schema: str) -> None:
-        import importlib
-        import pkgutil
-
-        from django.apps import apps
-        from django.core.management import call_command
-        from django.db import connection
-
-        if schema == "migrate":
-            call_command("migrate", verbosity=0)
-            return
-        call_command("migrate", run_syncdb=True, verbosity=0)
-        # The triggers the points migrations install (RunPython), exactly as they install them.
-        from django.db.migrations.operations import RunPython
-
-        package = importlib.import_module("points.migrations")
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-            migration = importlib.import_module(f"points.migrations.{info.name}").Migration
-            for operation in migration.operations:
-                if isinstance(operation, RunPython):
-                    with connection.schema_editor() as editor:
-                        operation.code(apps, editor)
 
     def setup_cast(self) -> None:
         from django.contrib.auth import get_user_model
@@ -345,32 +242,18 @@ class Bench:
 
         ``chained=False`` (bulk data for the read queries only) stores a placeholder of the same length instead
         of hashing: loading is then twice as fast, and those villages are not verified."""
-        import datetime
-
         from points.ledger import transfer_hash
 
-        fields = {
-            "village": village_id,
-            "seq": seq,
-            "debit": debit,
-            "credit": credit,
-            "amount": amount,
-            "code": code,
-            "household": household_id,
-            "member": None,
-            "item": item.id if item else None,
-            "item_name": item.name if item else "",
-            "conduct": conduct,
-            "period": period.isoformat(),
-            "actor": actor_id,
-            "acted_for": None,
-            "memo": "",
-            "photo": None,
-            "reverses": None,
-            "reason": "",
-            "created_at": created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
-        }
-        digest = transfer_hash(prev_hash, fields) if chained else f"{seq:064x}"
+        item_id, item_name = (item.id, item.name) if item else (None, "")
+        if chained:
+            fields = harness.transfer_fields(
+                village=village_id, seq=seq, debit=debit, credit=credit, amount=amount, code=code,
+                household=household_id, item=item_id, item_name=item_name, conduct=conduct, period=period,
+                actor=actor_id, created_at=created_at,
+            )  # fmt: skip
+            digest = transfer_hash(prev_hash, fields)
+        else:
+            digest = f"{seq:064x}"
         ops = sql["ops"]
         values = {
             "village_id": village_id,
@@ -381,8 +264,8 @@ class Bench:
             "code": code,
             "household_id": household_id,
             "member_id": None,
-            "rubric_item_id": fields["item"],
-            "item_name": fields["item_name"],
+            "rubric_item_id": item_id,
+            "item_name": item_name,
             "conduct_delta": conduct,
             "period": ops.adapt_datefield_value(period),
             "actor_id": actor_id,

@@ -8,7 +8,6 @@ through ``points.scope``: another village's object answers 404. A refusal of a s
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
@@ -32,7 +31,7 @@ from .admin_ledger_forms import (
 from .admin_ledger_policy import RubricItemPermissionPolicy
 from .awards import REVERSIBLE, households_in_village, points_award, transfer_reverse
 from .claims import claim_approve, claim_reject
-from .exceptions import HeheError, IdempotencyConflict, OutOfScope
+from .exceptions import HeheError, IdempotencyConflict
 from .models import Claim, MonthlyNotice, Objection, RubricItem, Transfer, Village
 from .notices import month_close, notice_publish, objection_answer
 from .scope import Capability, Scope, scope_for
@@ -542,28 +541,6 @@ def month_close_view(request, village_id: int):
     return _month_action(request, village_id, month_close, _("%(month)s 已结账"))
 
 
-# --- 积分细则 (the snippet viewsets' save goes through this) ---------------------------------------------------
+# --- 积分细则: the snippet viewsets' policy (they save through ``rubric.rubric_item_save``) ---------------------
 
 RUBRIC_POLICY = RubricItemPermissionPolicy()
-
-
-@transaction.atomic
-def rubric_item_save(*, item: RubricItem, actor) -> RubricItem:
-    """Create or change a rubric item: a village item with MANAGE_POINTS there, a district item with MANAGE_STAFF.
-
-    Belongs in ``points.awards`` beside ``rubric_for_village``; it lives here until that module grows it.
-    """
-    if item.pk:
-        stored = RubricItem.objects.select_for_update().filter(pk=item.pk).first()
-        if stored is None or not RUBRIC_POLICY.user_has_permission_for_instance(actor, "change", stored):
-            raise OutOfScope()
-    if not RUBRIC_POLICY.user_has_permission_for_instance(actor, "change", item):
-        raise OutOfScope()
-    if item.overrides_id is not None:
-        base = item.overrides
-        same_district = item.village_id is not None and base.district_id == item.village.township.district_id
-        if base.village_id is not None or not same_district:
-            raise ValidationError({"overrides": [_("只能替代本区的全区细则")]})
-    item.full_clean()
-    item.save()
-    return item

@@ -18,9 +18,9 @@ from wagtail.images import get_image_model
 from wagtail.permissions import policy_registry
 
 from .admin_forms import villages_for
-from .admin_ledger_policy import scope_district_ids
 from .awards import MAX_BATCH, households_in_group, households_in_village, rubric_for_village
 from .models import District, Member, RubricItem, Village
+from .rubric import scope_district_ids
 from .scope import Capability, scope_for
 
 ID_MAX = 2**63 - 1  # the largest id the database can hold; anything bigger is refused before any query

@@ -10,7 +10,8 @@ a claim, an override, an item) is never offered for deletion: the database would
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .admin_policy import ScopedPermissionPolicy
-from .models import Claim, RubricCategory, RubricItem, Transfer, Village
+from .models import Claim, RubricCategory, RubricItem, Transfer
+from .rubric import covers_district, scope_district_ids
 from .scope import Capability, Scope, scope_for
 
 RUBRIC_ITEM_ACTIONS = {
@@ -26,23 +27,6 @@ RUBRIC_CATEGORY_ACTIONS = {
     "change": Capability.MANAGE_STAFF,
     "delete": Capability.MANAGE_STAFF,
 }
-
-
-def scope_district_ids(user) -> frozenset[int] | None:
-    """Districts the user's villages lie in (None: every district). Cached on the user for the request."""
-    cached = getattr(user, "_hehe_rubric_districts", False)
-    if cached is not False:
-        return cached
-    scope = scope_for(user)
-    if scope.village_ids is None:
-        ids = None
-    else:
-        ids = frozenset(
-            Village.objects.filter(id__in=scope.village_ids).values_list("township__district_id", flat=True)
-        )
-    if user is not None and getattr(user, "is_authenticated", False):
-        user._hehe_rubric_districts = ids
-    return ids
 
 
 def with_in_use(items: QuerySet[RubricItem]) -> QuerySet[RubricItem]:
@@ -65,11 +49,6 @@ def rubric_item_in_use(item: RubricItem) -> bool:
     )
 
 
-def _covers_district(user, district_id: int | None) -> bool:
-    districts = scope_district_ids(user)
-    return districts is None or district_id in districts
-
-
 class RubricItemPermissionPolicy(ScopedPermissionPolicy):
     """``ScopedPermissionPolicy`` for a model whose ``village_id`` may be null (a district-wide item)."""
 
@@ -85,7 +64,7 @@ class RubricItemPermissionPolicy(ScopedPermissionPolicy):
             allowed = scope.can(capability, instance.village_id)
         else:
             needed = capability if action == "view" else Capability.MANAGE_STAFF
-            allowed = scope.can(needed) and _covers_district(user, instance.district_id)
+            allowed = scope.can(needed) and covers_district(user, instance.district_id)
         if allowed and action == "delete" and rubric_item_in_use(instance):
             return False
         return allowed

@@ -44,6 +44,7 @@ from .admin_policy import ScopedPermissionPolicy
 from .exceptions import HeheError
 from .models import Household, RubricCategory, RubricItem, StaffRole, Village, VillageGroup
 from .register import household_save, staff_role_save
+from .rubric import rubric_item_save
 from .scope import Capability, scope_for
 from .selectors import household_search, pending_claims
 
@@ -429,7 +430,7 @@ class RubricItemIndexView(InstanceLinksMixin, IndexView):
 class RubricItemServiceMixin(ServiceSaveMixin):
     @staticmethod
     def service(instance, actor):
-        return admin_ledger.rubric_item_save(item=instance, actor=actor)
+        return rubric_item_save(item=instance, actor=actor)
 
 
 class RubricItemCreateView(RubricItemServiceMixin, CreateView):

@@ -310,6 +310,8 @@ def test_the_nomination_picker_searches_the_campaigns_villages_only(client_for, 
     # Without the script: the search box submits and the results are links.
     listing = page(client.get(url("campaigns_nominations", campaign), {"q": "cyl"}))
     assert "没有找到「cyl」" in listing
+    # With it: the shared live search loads before the script that uses it.
+    assert listing.index("points/live_search.js") < listing.index("campaigns/admin.js")
 
 
 def test_a_move_by_date_shows_as_automatic(client_for, cast, voting):

@@ -278,6 +278,7 @@ def test_the_counter_shows_balance_and_products(client_for, cast, store):
     assert 'name="idempotency_key"' in html
     assert PHONE not in html
     assert "points/counter.js" in html and "points/store.css" in html
+    assert html.index("points/live_search.js") < html.index("points/counter.js")  # the shared helper first
 
 
 def test_a_redemption_moves_points_and_stock_and_prints_a_receipt(client_for, cast, store):

@@ -1,6 +1,8 @@
 /* The campaigns' admin pages (评选): paper ballot entry by keyboard, the nomination household picker, one-shot
  * forms with a confirmation question.
  *
+ * The picker's live search is points/live_search.js, which the page loads first.
+ *
  * Vanilla JS, no dependencies, nothing from another host. Every page works without it: the ballot form posts
  * (the server then shows the head's name and the nominees before anything is recorded), the search box submits.
  * Texts come from the page, translated there. Nothing here writes HTML from data: names are set with textContent.
@@ -244,79 +246,26 @@
   /* --- the nomination household picker ---------------------------------------------------------------------- */
 
   function initHouseholdSearch(form) {
-    var input = form.querySelector("[data-search-input]");
-    var list = form.parentNode.querySelector("[data-search-results]");
-    var url = form.getAttribute("data-search-url");
-    if (!input || !list || !url || !window.fetch) {
+    if (!window.heheLiveSearch) {
       return;
     }
-    var timer = null;
-    var latest = 0;
-
-    function show(query, results) {
-      list.textContent = "";
-      if (!query) {
-        return;
-      }
-      if (!results.length) {
-        var none = document.createElement("li");
-        none.textContent = form.getAttribute("data-text-none");
-        list.appendChild(none);
-        return;
-      }
-      results.forEach(function (h) {
-        var item = document.createElement("li");
-        var link = document.createElement("a");
+    window.heheLiveSearch({
+      form: form,
+      input: form.querySelector("[data-search-input]"),
+      list: form.parentNode.querySelector("[data-search-results]"),
+      url: form.getAttribute("data-search-url"),
+      delay: 200,
+      noneText: function () {
+        return form.getAttribute("data-text-none");
+      },
+      fillLink: function (link, h) {
         link.className = "button button-small button-secondary";
-        link.href = h.url;
         link.appendChild(document.createTextNode(h.number + " "));
         var name = document.createElement("strong");
         name.textContent = h.head;
         link.appendChild(name);
         link.appendChild(document.createTextNode(" · " + h.village));
-        if (h.archived) {
-          var tag = document.createElement("span");
-          tag.className = "status-tag";
-          tag.textContent = form.getAttribute("data-text-archived");
-          link.appendChild(document.createTextNode(" "));
-          link.appendChild(tag);
-        }
-        item.appendChild(link);
-        list.appendChild(item);
-      });
-    }
-
-    function search() {
-      var query = input.value.trim();
-      var mine = ++latest;
-      if (!query) {
-        show("", []);
-        return;
-      }
-      fetch(url + "?q=" + encodeURIComponent(query), {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      })
-        .then(function (response) {
-          return response.ok ? response.json() : { results: [] };
-        })
-        .then(function (data) {
-          if (mine === latest) {
-            show(query, data.results || []);
-          }
-        })
-        .catch(function () {
-          /* The form still submits on Enter; a failed live search only loses the preview. */
-        });
-    }
-
-    input.addEventListener("input", function () {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(search, 200);
-    });
-    form.addEventListener("submit", function () {
-      window.clearTimeout(timer);
-      latest++;
+      },
     });
   }
 

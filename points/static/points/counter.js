@@ -1,5 +1,7 @@
 /* The store's admin pages (积分超市): live household search, the counter's cart, print buttons, one-shot forms.
  *
+ * The live search itself is points/live_search.js, which the page loads first.
+ *
  * Vanilla JS, no dependencies, nothing from another host. Every page works without it: the search box submits,
  * the quantity boxes post, the server decides. Texts come from the page (data-text-*), translated there.
  * Nothing here writes HTML from data: names are set with textContent.
@@ -23,76 +25,38 @@
   function initSearch(form) {
     var input = form.querySelector("[data-search-input]");
     var list = form.querySelector("[data-search-results]");
-    var url = form.getAttribute("data-search-url");
-    if (!input || !list || !url || !window.fetch) {
-      return;
-    }
-    var timer = null;
-    var latest = 0;
-
-    function show(query, results) {
-      list.textContent = "";
-      if (!query) {
-        return;
-      }
-      if (!results.length) {
-        var none = document.createElement("li");
-        none.className = "counter-results-none";
-        none.textContent = fill(form.getAttribute("data-text-none"), { q: query });
-        list.appendChild(none);
-        return;
-      }
-      results.forEach(function (h) {
-        var item = document.createElement("li");
-        var link = document.createElement("a");
-        link.href = h.url;
-        var number = document.createElement("span");
-        number.className = "counter-result-number";
-        number.textContent = h.login_number;
-        var name = document.createElement("strong");
-        name.textContent = h.head_name;
-        var village = document.createElement("span");
-        village.className = "counter-result-village";
-        village.textContent = h.village;
-        link.appendChild(number);
-        link.appendChild(document.createTextNode(" "));
-        link.appendChild(name);
-        link.appendChild(document.createTextNode(" "));
-        link.appendChild(village);
-        if (h.archived) {
-          var tag = document.createElement("span");
-          tag.className = "status-tag";
-          tag.textContent = form.getAttribute("data-text-archived");
+    // A USB scanner types the card's text and Enter: the form submits at once (which cancels the live search);
+    // the server opens a single match directly.
+    var wired =
+      window.heheLiveSearch &&
+      window.heheLiveSearch({
+        form: form,
+        input: input,
+        list: list,
+        url: form.getAttribute("data-search-url"),
+        delay: 150,
+        noneClass: "counter-results-none",
+        noneText: function (query) {
+          return fill(form.getAttribute("data-text-none"), { q: query });
+        },
+        fillLink: function (link, h) {
+          var number = document.createElement("span");
+          number.className = "counter-result-number";
+          number.textContent = h.login_number;
+          var name = document.createElement("strong");
+          name.textContent = h.head_name;
+          var village = document.createElement("span");
+          village.className = "counter-result-village";
+          village.textContent = h.village;
+          link.appendChild(number);
           link.appendChild(document.createTextNode(" "));
-          link.appendChild(tag);
-        }
-        item.appendChild(link);
-        list.appendChild(item);
+          link.appendChild(name);
+          link.appendChild(document.createTextNode(" "));
+          link.appendChild(village);
+        },
       });
-    }
-
-    function search() {
-      var query = input.value.trim();
-      var ticket = ++latest;
-      if (!query) {
-        show("", []);
-        return;
-      }
-      fetch(url + "?q=" + encodeURIComponent(query), {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      })
-        .then(function (response) {
-          return response.ok ? response.json() : { results: [] };
-        })
-        .then(function (data) {
-          if (ticket === latest) {
-            show(query, data.results || []);
-          }
-        })
-        .catch(function () {
-          /* The form still submits on Enter; a failed live search only loses the preview. */
-        });
+    if (!wired) {
+      return;
     }
 
     // A scan (or typing a name) anywhere on the page goes to the search box, unless another field has the focus.
@@ -106,15 +70,6 @@
       input.focus(); // the key itself then lands in the search box
     });
 
-    input.addEventListener("input", function () {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(search, 150);
-    });
-    // A USB scanner types the card's text and Enter: submit at once; the server opens a single match directly.
-    form.addEventListener("submit", function () {
-      window.clearTimeout(timer);
-      latest++;
-    });
     input.addEventListener("keydown", function (event) {
       if (event.key === "ArrowDown") {
         var first = list.querySelector("a");
