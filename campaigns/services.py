@@ -11,13 +11,13 @@ import hmac
 import json
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from points import clock, fastsql
 from points.awards import points_grant
-from points.exceptions import OutOfScope
+from points.exceptions import IdempotencyConflict, OutOfScope
 from points.images import validate_photo
 from points.ledger import lock_head
 from points.models import Household, IdempotencyKey, Member, PeriodSummary, StaffRole, Transfer
@@ -331,6 +331,30 @@ def _unseal(key: str, sealed: str) -> str:
     return bytes(a ^ b for a, b in zip(bytes.fromhex(sealed), pad, strict=False)).decode()
 
 
+def _check_ballot(campaign: Campaign, household: Household, ids: list[int]) -> None:
+    """Refuse a ballot that may not be cast, with the reason."""
+    now = clock.now()
+    if campaign.phase != Phase.VOTING or not (campaign.voting_starts <= now < campaign.voting_ends):
+        raise VotingClosed()
+    if not campaign.covers_village(household.village):
+        raise OutOfScope(_("该户不在本次评选的范围内"))
+    if household.is_archived:
+        raise BadBallot(_("该户已归档"))
+    if not ids:
+        raise BadBallot(_("请至少选择一位候选"))
+    if len(set(ids)) != len(ids):
+        raise BadBallot(_("同一位候选不能重复选择"))
+    if len(ids) > campaign.choices_per_ballot:
+        raise BadBallot(_("每票最多选 %(max)s 位") % {"max": campaign.choices_per_ballot})
+    approved = set(
+        Nomination.objects.filter(campaign=campaign, pk__in=ids, status=Nomination.Status.APPROVED).values_list(
+            "pk", flat=True
+        )
+    )
+    if approved != set(ids):
+        raise BadBallot(_("所选的候选不在本次评选的候选名单中"))
+
+
 @transaction.atomic
 def ballot_cast(
     *, actor, campaign: Campaign, nominee_ids, idempotency_key: str, household: Household | None = None
@@ -370,34 +394,23 @@ def ballot_cast(
     request = {"campaign": campaign.pk, "household": household.pk, "nominees": sorted(ids)}
     lookup = "ballot:" + hashlib.sha256(key.encode()).hexdigest()
     digest = _keyed(key, request)
-    existing = IdempotencyKey.objects.filter(actor=actor, key=lookup).first()
-    if existing is not None:
-        if existing.request_hash != digest:
-            from points.exceptions import IdempotencyConflict
 
+    def replay(refusal: Exception) -> str:
+        """The ballot can't be cast: a retry of one that was (same key, same request) gets its receipt, even if
+        voting closed since; a different request under that key is refused; else the refusal stands. Looked up
+        only here, off the happy path."""
+        existing = IdempotencyKey.objects.filter(actor=actor, key=lookup).first()
+        if existing is None:
+            raise refusal
+        if existing.request_hash != digest:
             raise IdempotencyConflict()
         return _unseal(key, existing.result["sealed"])
 
+    try:
+        _check_ballot(campaign, household, ids)
+    except (CampaignError, OutOfScope) as refusal:
+        return replay(refusal)
     now = clock.now()
-    if campaign.phase != Phase.VOTING or not (campaign.voting_starts <= now < campaign.voting_ends):
-        raise VotingClosed()
-    if not campaign.covers_village(household.village):
-        raise OutOfScope(_("该户不在本次评选的范围内"))
-    if household.is_archived:
-        raise BadBallot(_("该户已归档"))
-    if not ids:
-        raise BadBallot(_("请至少选择一位候选"))
-    if len(set(ids)) != len(ids):
-        raise BadBallot(_("同一位候选不能重复选择"))
-    if len(ids) > campaign.choices_per_ballot:
-        raise BadBallot(_("每票最多选 %(max)s 位") % {"max": campaign.choices_per_ballot})
-    approved = set(
-        Nomination.objects.filter(campaign=campaign, pk__in=ids, status=Nomination.Status.APPROVED).values_list(
-            "pk", flat=True
-        )
-    )
-    if approved != set(ids):
-        raise BadBallot(_("所选的候选不在本次评选的候选名单中"))
 
     head = lock_head(household.village)  # the participation credit's ledger lock, taken before the ballot rows
     record = BallotRecord(
@@ -411,11 +424,8 @@ def ballot_cast(
     # The unique (campaign, household) is the guard: a second ballot inserts nothing (no savepoint needed; on
     # PostgreSQL a concurrent one waits for the first to commit). Plain multi-row INSERTs: see points/fastsql.py.
     if not fastsql.insert([record], on_conflict_do_nothing=("campaign_id", "household_id")):
-        # A concurrent retry under the same key committed first: answer with its receipt.
-        existing = IdempotencyKey.objects.filter(actor=actor, key=lookup, request_hash=digest).first()
-        if existing is not None:
-            return _unseal(key, existing.result["sealed"])
-        raise AlreadyVoted()
+        # This household has voted: a retry (or a concurrent twin that committed first) gets its receipt.
+        return replay(AlreadyVoted())
     ballot = Ballot(campaign=campaign)
     fastsql.insert([ballot])
     fastsql.insert([BallotChoice(ballot=ballot, nomination_id=pk) for pk in sorted(ids)])
@@ -428,18 +438,19 @@ def ballot_cast(
             item_name=_("参与「%(title)s」投票") % {"title": campaign.title[:60]},
             head=head,
         )
-        BallotRecord.objects.filter(pk=record.pk).update(credit=credit)
-    fastsql.insert(
-        [
-            IdempotencyKey(
-                actor=actor,
-                key=lookup,
-                operation="ballot_cast",
-                request_hash=digest,
-                result={"sealed": _seal(key, ballot.receipt)},
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {BallotRecord._meta.db_table} SET credit_id = %s WHERE id = %s", [credit.pk, record.pk]
             )
-        ]
+    idempotency = IdempotencyKey(
+        actor=actor,
+        key=lookup,
+        operation="ballot_cast",
+        request_hash=digest,
+        result={"sealed": _seal(key, ballot.receipt)},
     )
+    if not fastsql.insert([idempotency], on_conflict_do_nothing=("actor_id", "key")):
+        raise IdempotencyConflict()  # the key was used for another household's ballot: this one rolls back
     return ballot.receipt
 
 

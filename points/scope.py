@@ -8,6 +8,7 @@ see, and yes/no questions about one village or household. Anything not granted h
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from .models import Household, ResidentAccount, StaffRole, Township, Village
@@ -128,17 +129,25 @@ def scope_for(user) -> Scope:
 def _compute(user) -> Scope:
     if user.is_superuser:
         return Scope(role=SUPERUSER, village_ids=None, capabilities=frozenset(Capability))
-    role = StaffRole.objects.filter(user=user).first()
+    # One statement for both kinds of user (this runs once per request, on every service call's path).
+    staff, resident = StaffRole._meta.db_table, ResidentAccount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.role, s.district_id, s.township_id, s.village_id, r.household_id, r.village_id "
+            f"FROM (SELECT %s AS uid) u LEFT JOIN {staff} s ON s.user_id = u.uid "
+            f"LEFT JOIN {resident} r ON r.user_id = u.uid",
+            [user.pk],
+        )
+        role, district_id, township_id, village_id, household_id, resident_village_id = cursor.fetchone()
     if role is not None:
-        capabilities = frozenset(ROLE_CAPABILITIES[StaffRole.Role(role.role)])
-        if role.role == StaffRole.Role.DISTRICT_ADMIN:
-            ids = Village.objects.filter(township__district_id=role.district_id).values_list("id", flat=True)
-        elif role.role == StaffRole.Role.TOWNSHIP_STAFF:
-            ids = Village.objects.filter(township_id=role.township_id).values_list("id", flat=True)
+        capabilities = frozenset(ROLE_CAPABILITIES[StaffRole.Role(role)])
+        if role == StaffRole.Role.DISTRICT_ADMIN:
+            ids = Village.objects.filter(township__district_id=district_id).values_list("id", flat=True)
+        elif role == StaffRole.Role.TOWNSHIP_STAFF:
+            ids = Village.objects.filter(township_id=township_id).values_list("id", flat=True)
         else:
-            ids = [role.village_id]
-        return Scope(role=role.role, village_ids=frozenset(ids), capabilities=capabilities)
-    account = ResidentAccount.objects.filter(user=user).only("household_id", "village_id").first()
-    if account is not None:
-        return Scope(role=RESIDENT, village_ids=frozenset([account.village_id]), household_id=account.household_id)
+            ids = [village_id]
+        return Scope(role=role, village_ids=frozenset(ids), capabilities=capabilities)
+    if household_id is not None:
+        return Scope(role=RESIDENT, village_ids=frozenset([resident_village_id]), household_id=household_id)
     return NO_SCOPE
