@@ -58,3 +58,52 @@ def insert(objs: list, *, on_conflict_do_nothing: tuple[str, ...] | None = None)
         obj._state.adding = False
         obj._state.db = connection.alias
     return True
+
+
+@cache
+def _select(model, vendor: str, count: int):
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = (
+        f"SELECT {columns} FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * count)})"
+    )
+    converters = []
+    for index, field in enumerate(fields):
+        col = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        if found:
+            converters.append((index, col, found))
+    return sql, [f.attname for f in fields], converters
+
+
+def fetch(model, pks) -> dict:
+    """``model.objects.in_bulk(pks)`` without the ORM's compiling: one SELECT of the concrete fields, each value
+    through the converters the ORM applies, each instance built by ``Model.from_db``. {pk: instance}."""
+    pks = list(dict.fromkeys(pks))
+    if not pks:
+        return {}
+    sql, attnames, converters = _select(model, connection.vendor, len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, pks)
+        rows = cursor.fetchall()
+    found = {}
+    for row in rows:
+        values = list(row)
+        for index, col, functions in converters:
+            value = values[index]
+            for converter in functions:
+                value = converter(value, col, connection)
+            values[index] = value
+        instance = model.from_db(connection.alias, attnames, values)
+        found[instance.pk] = instance
+    return found
+
+
+def get(model, pk):
+    """``model.objects.get(pk=pk)`` through ``fetch``; raises ``model.DoesNotExist``."""
+    found = fetch(model, [pk]).get(pk)
+    if found is None:
+        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
+    return found

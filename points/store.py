@@ -59,7 +59,7 @@ def _parse_lines(village: Village, lines) -> list[tuple[Product, int]]:
         if isinstance(product_id, bool) or not isinstance(product_id, int) or product_id < 1:
             raise StoreError(_("商品编号无效：%(value)s") % {"value": product_id})
         wanted[product_id] = wanted.get(product_id, 0) + _quantity(quantity, f"#{product_id}")
-    products = {p.pk: p for p in Product.objects.filter(pk__in=wanted)}
+    products = fastsql.fetch(Product, wanted)
     parsed = []
     for product_id in sorted(wanted):
         product = products.get(product_id)
@@ -143,8 +143,9 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
 
     Every line or none: a refusal names what was short (points, or which product). Idempotent per key.
     """
-    household = Household.objects.select_related("village").get(pk=household.pk)
-    village = household.village
+    # Fresh rows (archived? moved?), read without the ORM's compiling: the counter's hot path (bench/store.py).
+    household = fastsql.get(Household, household.pk)
+    village = household.village = fastsql.get(Village, household.village_id)
     if reserve:
         if not _may_reserve(actor, household):
             raise OutOfScope()

@@ -1,0 +1,43 @@
+"""points/fastsql.py: the hot paths' INSERT and SELECT give exactly what the ORM gives.
+
+(points never imports campaigns; the ballot path through fastsql is covered by tests/campaigns.)"""
+
+import pytest
+
+from points import fastsql
+from points.models import Household, IdempotencyKey, Product, Village
+
+
+def _fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("model", [Household, Village])
+def test_fetch_reads_every_field_as_the_orm_does(cast, model):
+    instance = cast.household_a if model is Household else cast.village_a
+    fast = fastsql.get(model, instance.pk)
+    assert _fields(fast) == _fields(model.objects.get(pk=instance.pk))
+    assert not fast._state.adding
+
+
+def test_fetch_converts_booleans_dates_and_json(cast):
+    product = Product.objects.create(village=cast.village_a, name="肥皂", price=2, unit="块", active=False)
+    fast = fastsql.fetch(Product, [product.pk, product.pk, 10**9])
+    assert list(fast) == [product.pk]  # duplicates once, missing ids left out
+    assert fast[product.pk].active is False and fast[product.pk].name == "肥皂"
+
+
+def test_get_of_a_missing_row_raises_does_not_exist(db):
+    with pytest.raises(Household.DoesNotExist):
+        fastsql.get(Household, 10**9)
+
+
+def test_insert_sets_keys_and_skips_conflicts_when_asked(cast):
+    first = IdempotencyKey(actor=cast.committee_a, key="k1", operation="op", request_hash="h", result={"a": 1})
+    assert fastsql.insert([first]) is True
+    assert first.pk and IdempotencyKey.objects.get(pk=first.pk).result == {"a": 1}
+    again = IdempotencyKey(actor=cast.committee_a, key="k1", operation="op", request_hash="x", result={})
+    assert fastsql.insert([again], on_conflict_do_nothing=("actor_id", "key")) is False
+    assert again.pk is None
+    assert IdempotencyKey.objects.filter(key="k1").count() == 1
+    assert IdempotencyKey.objects.get(key="k1").request_hash == "h"
