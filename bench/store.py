@@ -13,15 +13,18 @@ with a message if the server is unreachable).
 
 Per backend and mode (1 worker, then 8 workers, threads with their own connections, all on ONE hot product) the
 service and the baseline run for the same time, interleaved over rounds so that a change of machine load hits
-both alike. The baseline does only the writes a redemption needs (guarded stock UPDATE, the redemption, line and
-stock-movement inserts, the transfer insert with its sha256 chain hash, the two balance updates and the head
-update) through the same Django connection; the service additionally re-reads the household, products, accounts
-and the actor's scope, checks the month is open, and records the idempotency key. Anomalies (expected zero): a
-redemption that failed, negative stock, stock or redemption counts that disagree with the successes counted, or
-books that ``verify_ledger`` refuses. Exit status: 0 all PASS, 1 a throughput target missed, 2 an anomaly.
+both alike. The baseline does only the writes a redemption needs (the idempotency record taken first and
+answered last, guarded stock UPDATE, the redemption, line and stock-movement inserts, the transfer insert with its
+sha256 chain hash, the two balance updates and the head update) through the same Django connection; the service
+additionally re-reads the household, village, products, accounts and the actor's scope and checks the month is
+open. Anomalies (expected zero): a redemption that failed, negative stock, stock or redemption counts that
+disagree with the successes counted, or books that ``verify_ledger`` refuses. Exit status: 0 all PASS, 1 a
+throughput target missed, 2 an anomaly.
 """
 
+import json
 import sys
+import uuid
 
 import harness
 
@@ -140,6 +143,13 @@ MOVEMENT_SQL = (
 )
 
 
+KEY_SQL = (
+    "INSERT INTO points_idempotencykey (actor_id, key, operation, request_hash, result, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, key) DO NOTHING RETURNING id"
+)
+KEY_RESULT_SQL = "UPDATE points_idempotencykey SET result = %s WHERE id = %s"
+
+
 def baseline_op(side: Side, worker: int, workers: int, run_id: str):
     """The same redemption as raw SQL: the writes and the reads they need, nothing else. Keeps the chain valid."""
     from django.db import connection, transaction
@@ -162,6 +172,9 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
         household = households[n % len(households)]
         account_id = side.accounts[household.id]
         with transaction.atomic(), connection.cursor() as cursor:
+            # The idempotency record, as the service keeps it: taken first (a retry waits on it), answered last.
+            cursor.execute(KEY_SQL, [actor_id, uuid.uuid4().hex, "redemption_create", "0" * 64, "{}", key_at()])
+            key_id = cursor.fetchone()[0]
             cursor.execute(head_sql, [village_id])
             seq, prev_hash = cursor.fetchone()
             cursor.execute(
@@ -223,6 +236,10 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
             cursor.execute(
                 "UPDATE points_ledgerhead SET seq = %s, hash = %s WHERE village_id = %s", [seq, digest, village_id]
             )
+            cursor.execute(KEY_RESULT_SQL, [json.dumps({"redemption": redemption_id}), key_id])
+
+    def key_at():
+        return ops.adapt_datetimefield_value(timezone.now())
 
     return op
 

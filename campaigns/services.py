@@ -20,7 +20,7 @@ from points.awards import points_grant
 from points.exceptions import IdempotencyConflict, OutOfScope
 from points.images import validate_photo
 from points.ledger import lock_head
-from points.models import Household, IdempotencyKey, Member, PeriodSummary, StaffRole, Transfer, Village
+from points.models import Household, IdempotencyKey, Member, PeriodSummary, StaffRole, Transfer
 from points.scope import RESIDENT, SUPERUSER, Capability, scope_for
 from points.selectors import household_stars
 
@@ -378,12 +378,12 @@ def ballot_cast(
     if scope.role == RESIDENT:
         if household is not None and household.pk != scope.household_id:
             raise OutOfScope(_("居民只能为本户投票"))
-        household = fastsql.get(Household, scope.household_id)
+        household = fastsql.get_with(Household, scope.household_id, "village")
         channel = BallotRecord.Channel.PHONE
     else:
         if household is None:
             raise BadBallot(_("录入纸质选票时请选择投票的户"))
-        household = fastsql.get(Household, household.pk)
+        household = fastsql.get_with(Household, household.pk, "village")
         if not (scope.can(Capability.MANAGE_POINTS, household.village_id) and can_manage(actor, campaign)):
             raise OutOfScope(_("您不能为该户录入选票"))
         channel = BallotRecord.Channel.PAPER
@@ -410,7 +410,6 @@ def ballot_cast(
             raise IdempotencyConflict()
         return _unseal(key, existing.result["sealed"])
 
-    household.village = fastsql.get(Village, household.village_id)
     try:
         _check_ballot(campaign, household, ids)
     except (CampaignError, OutOfScope) as refusal:

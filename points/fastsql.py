@@ -11,10 +11,39 @@ from functools import cache
 
 from django.db import connection
 
+# Fields whose Python value (by attname) is already what both backends take: no per-row adaptation needed.
+PLAIN = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "TextField",
+}
+
 
 @cache
 def _fields(model):
     return [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
+
+
+def _is_plain(field) -> bool:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return False
+    while field.is_relation:  # a foreign key is sent as its target's value (an int, or a UUID to adapt)
+        field = field.target_field
+    return field.get_internal_type() in PLAIN
+
+
+@cache
+def _plain(model) -> tuple[bool, ...]:
+    """Per field: True if its value can be sent as it is (no pre_save hook, no adaptation)."""
+    return tuple(_is_plain(f) for f in _fields(model))
 
 
 @cache
@@ -43,8 +72,13 @@ def insert(objs: list, *, on_conflict_do_nothing: tuple[str, ...] | None = None)
     model = type(objs[0])
     fields = _fields(model)
     params = []
+    plain = _plain(model)
     for obj in objs:
-        params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        values = obj.__dict__
+        params += [
+            values[f.attname] if is_plain else f.get_db_prep_save(f.pre_save(obj, True), connection)
+            for f, is_plain in zip(fields, plain, strict=True)
+        ]
     sql = _sql(model, connection.vendor, len(objs), on_conflict_do_nothing)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -61,21 +95,27 @@ def insert(objs: list, *, on_conflict_do_nothing: tuple[str, ...] | None = None)
 
 
 @cache
-def _select(model, vendor: str, count: int):
+def _columns(model, vendor: str, alias: str):
+    """The model's columns as ``alias.column`` and the converters the ORM would apply to each."""
     quote = connection.ops.quote_name
     fields = model._meta.concrete_fields
-    columns = ", ".join(quote(f.column) for f in fields)
-    sql = (
-        f"SELECT {columns} FROM {quote(model._meta.db_table)} "
-        f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * count)})"
-    )
     converters = []
     for index, field in enumerate(fields):
         col = field.get_col(model._meta.db_table)
         found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
         if found:
             converters.append((index, col, found))
-    return sql, [f.attname for f in fields], converters
+    return [f"{alias}.{quote(f.column)}" for f in fields], [f.attname for f in fields], converters
+
+
+def _build(model, row, attnames, converters):
+    values = list(row)
+    for index, col, functions in converters:
+        value = values[index]
+        for converter in functions:
+            value = converter(value, col, connection)
+        values[index] = value
+    return model.from_db(connection.alias, attnames, values)
 
 
 def fetch(model, pks) -> dict:
@@ -84,21 +124,42 @@ def fetch(model, pks) -> dict:
     pks = list(dict.fromkeys(pks))
     if not pks:
         return {}
-    sql, attnames, converters = _select(model, connection.vendor, len(pks))
+    quote = connection.ops.quote_name
+    columns, attnames, converters = _columns(model, connection.vendor, "t")
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} t "
+        f"WHERE t.{quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, pks)
         rows = cursor.fetchall()
     found = {}
     for row in rows:
-        values = list(row)
-        for index, col, functions in converters:
-            value = values[index]
-            for converter in functions:
-                value = converter(value, col, connection)
-            values[index] = value
-        instance = model.from_db(connection.alias, attnames, values)
+        instance = _build(model, row, attnames, converters)
         found[instance.pk] = instance
     return found
+
+
+def get_with(model, pk, relation: str):
+    """``model.objects.select_related(relation).get(pk=pk)`` for one foreign key, in one SELECT with a JOIN."""
+    quote = connection.ops.quote_name
+    field = model._meta.get_field(relation)
+    related = field.related_model
+    own, own_names, own_converters = _columns(model, connection.vendor, "t")
+    theirs, their_names, their_converters = _columns(related, connection.vendor, "r")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(own + theirs)} FROM {quote(model._meta.db_table)} t "
+            f"JOIN {quote(related._meta.db_table)} r ON r.{quote(related._meta.pk.column)} = t.{quote(field.column)} "
+            f"WHERE t.{quote(model._meta.pk.column)} = %s",
+            [pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
+    instance = _build(model, row[: len(own)], own_names, own_converters)
+    setattr(instance, relation, _build(related, row[len(own) :], their_names, their_converters))
+    return instance
 
 
 def get(model, pk):

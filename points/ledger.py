@@ -6,6 +6,7 @@ every writer takes it before touching any account, two batches can never deadloc
 """
 
 import datetime
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -307,11 +308,16 @@ TRANSFER_ATTNAMES = [f.attname for f in TRANSFER_FIELDS]
 CREATED_AT, PERIOD = TRANSFER_ATTNAMES.index("created_at"), TRANSFER_ATTNAMES.index("period")
 
 
+@functools.cache
+def _transfer_sql_parts(vendor: str) -> tuple[str, str]:
+    placeholder = "(" + ", ".join(["%s"] * len(TRANSFER_FIELDS)) + ")"
+    return placeholder, ", ".join(connection.ops.quote_name(f.column) for f in TRANSFER_FIELDS)
+
+
 def _insert_transfers(transfers: list[Transfer]) -> None:
     """Multi-row ``INSERT ... RETURNING id`` (both backends), setting each transfer's id."""
     table = Transfer._meta.db_table
-    placeholder = "(" + ", ".join(["%s"] * len(TRANSFER_FIELDS)) + ")"
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in TRANSFER_FIELDS)
+    placeholder, columns = _transfer_sql_parts(connection.vendor)
     # Every value is already what the database takes (ids, strings, whole numbers) but the two dates: adapted
     # once here for the whole list (they are the same for every transfer of one post).
     first = transfers[0]

@@ -144,8 +144,8 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
     Every line or none: a refusal names what was short (points, or which product). Idempotent per key.
     """
     # Fresh rows (archived? moved?), read without the ORM's compiling: the counter's hot path (bench/store.py).
-    household = fastsql.get(Household, household.pk)
-    village = household.village = fastsql.get(Village, household.village_id)
+    household = fastsql.get_with(Household, household.pk, "village")
+    village = household.village
     if reserve:
         if not _may_reserve(actor, household):
             raise OutOfScope()

@@ -41,3 +41,22 @@ def test_insert_sets_keys_and_skips_conflicts_when_asked(cast):
     assert again.pk is None
     assert IdempotencyKey.objects.filter(key="k1").count() == 1
     assert IdempotencyKey.objects.get(key="k1").request_hash == "h"
+
+
+def test_get_with_reads_the_row_and_its_foreign_key_in_one_statement(cast, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        household = fastsql.get_with(Household, cast.household_a.pk, "village")
+        assert household.village.name == cast.village_a.name
+    assert _fields(household) == _fields(Household.objects.get(pk=cast.household_a.pk))
+    assert _fields(household.village) == _fields(Village.objects.get(pk=cast.village_a.pk))
+    with pytest.raises(Household.DoesNotExist):
+        fastsql.get_with(Household, 10**9, "village")
+
+
+def test_only_plain_values_skip_adaptation():
+    from campaigns.models import BallotChoice  # a foreign key to a UUID key must be adapted (SQLite stores hex)
+
+    plain = dict(zip([f.name for f in fastsql._fields(BallotChoice)], fastsql._plain(BallotChoice), strict=True))
+    assert plain["ballot"] is False and plain["nomination"] is True and plain["id"] is False
+    created = dict(zip([f.name for f in fastsql._fields(IdempotencyKey)], fastsql._plain(IdempotencyKey), strict=True))
+    assert created["created_at"] is False and created["result"] is False and created["key"] is True
