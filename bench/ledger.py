@@ -8,10 +8,12 @@ synchronous=NORMAL, BEGIN IMMEDIATE) and PostgreSQL (a scratch database created 
 
 What is compared (see bench/README.md for the targets and how to read them):
 
-(i)   single awards per second: ``points_award`` for one household, against one transaction per award that inserts
-      the transfer row (with its sha256 chain hash), updates the two balances, upserts the month's summary and
-      moves the chain head: the rows the service writes, without its checks, idempotency record or reads.
-(ii)  one batch award to 5,000 households: ``points_award`` against the same writes as ``executemany``.
+(i)   single awards per second: ``points_award`` for one household, against one transaction per award that takes
+      the idempotency record, reads the chain head, inserts the transfer row (with its sha256 chain hash),
+      updates the two balances, upserts the month's summary, moves the chain head and answers the idempotency
+      record: the rows the service writes (and the head they hang on), without its checks or other reads.
+(ii)  one batch award to 5,000 households: ``points_award`` against the same writes, the row-per-household ones
+      as ``executemany``.
 (iii) the balance, one statement page and the village ranking, with 1× and 10× the data: the same village
       while ten times as many villages fill the database, and a village of the same size with ten years of
       history instead of one.
@@ -22,9 +24,11 @@ cannot be reached that half is skipped with a message.
 """
 
 import argparse
+import json
 import statistics
 import sys
 import time
+import uuid
 
 import harness
 
@@ -216,8 +220,9 @@ class Bench:
     def raw_sql(self):
         from django.db import connection
 
-        from points.models import Account, LedgerHead, PeriodSummary, Transfer
+        from points.models import Account, IdempotencyKey, LedgerHead, PeriodSummary, Transfer
 
+        key = IdempotencyKey._meta.db_table
         columns = [f.column for f in Transfer._meta.concrete_fields if not f.primary_key]
         placeholders = ", ".join(["%s"] * len(columns))
         account, head, summary = Account._meta.db_table, LedgerHead._meta.db_table, PeriodSummary._meta.db_table
@@ -233,6 +238,12 @@ class Bench:
                 f"deducted = {summary}.deducted + excluded.deducted"
             ),
             "head": f"UPDATE {head} SET seq = %s, hash = %s WHERE village_id = %s",
+            "head_read": f"SELECT seq, hash FROM {head} WHERE village_id = %s"
+            + (" FOR NO KEY UPDATE" if connection.vendor == "postgresql" else ""),
+            # The idempotency record the service keeps: taken first (a retry waits on it), answered last.
+            "key": f"INSERT INTO {key} (actor_id, {connection.ops.quote_name('key')}, operation, request_hash, "
+            f"result, created_at) VALUES (%s, %s, 'points_award', %s, '{{}}', %s) RETURNING id",
+            "key_result": f"UPDATE {key} SET result = %s WHERE id = %s",
             "ops": connection.ops,
         }
 
@@ -303,12 +314,23 @@ class Bench:
             actor_id=self.actor.id, created_at=now, prev_hash=state["hash"],
         )  # fmt: skip
         with transaction.atomic():
+            key_id = self.raw_key(sql, cursor)
+            cursor.execute(sql["head_read"], [self.raw_village.id])
+            cursor.fetchone()  # the hash was computed from ``state``: the same values
             cursor.execute(sql["insert"], row)
             cursor.execute(sql["account"], [amount, 0, -amount, self.raw_issuance])
             cursor.execute(sql["account"], [0, amount, amount, account])
             cursor.execute(sql["summary"], [self.raw_village.id, household.id, period, amount, amount, 0])
             cursor.execute(sql["head"], [seq, digest, self.raw_village.id])
+            cursor.execute(sql["key_result"], [json.dumps({"transfers": [seq]}), key_id])
         state["seq"], state["hash"] = seq, digest
+
+    def raw_key(self, sql, cursor) -> int:
+        from django.utils import timezone
+
+        at = sql["ops"].adapt_datetimefield_value(timezone.now())
+        cursor.execute(sql["key"], [self.actor.id, uuid.uuid4().hex, "0" * 64, at])
+        return cursor.fetchone()[0]
 
     def raw_batch(self, sql, cursor, households, amount=10) -> None:
         """One batch in one transaction, as executemany: transfers, balances, summaries, the head."""
@@ -331,6 +353,9 @@ class Bench:
             )  # fmt: skip
             rows.append(row)
         with transaction.atomic():
+            key_id = self.raw_key(sql, cursor)
+            cursor.execute(sql["head_read"], [self.raw_village.id])
+            cursor.fetchone()
             cursor.executemany(sql["insert"], rows)
             cursor.executemany(sql["account"], [[0, amount, amount, self.raw_accounts[h.id]] for h in households])
             total = amount * len(households)
@@ -339,6 +364,9 @@ class Bench:
                 sql["summary"], [[self.raw_village.id, h.id, period, amount, amount, 0] for h in households]
             )
             cursor.execute(sql["head"], [seq, prev, self.raw_village.id])
+            cursor.execute(
+                sql["key_result"], [json.dumps({"transfers": list(range(seq - len(rows) + 1, seq + 1))}), key_id]
+            )
 
     # --- (i) single awards ------------------------------------------------------------------------------------
 
