@@ -145,9 +145,13 @@ def points_award(
 
     written: list[Transfer] = []
 
+    # The head first: holding it, the answer is known before anything is written (the sequence numbers this
+    # batch will take), so the idempotency record is written once, with its answer.
+    head = ledger.lock_head(village)
+    answer = {"village": village.id, "seqs": [head.seq + 1, head.seq + len(unique)]}
+
     def run():
         check()
-        head = ledger.lock_head(village)
         _check_caps(rubric_item, unique)
         code = Transfer.Code.AWARD if rubric_item.kind == RubricItem.Kind.AWARD else Transfer.Code.DEDUCTION
         system, accounts = ledger.accounts_for(village, households=unique, system=(Account.Kind.ISSUANCE,))
@@ -173,13 +177,24 @@ def points_award(
                 )
             )
         written.extend(ledger.post(village=village, postings=postings, actor=actor, head=head))
-        return {"transfers": [t.id for t in written]}
+        if [written[0].seq, written[-1].seq] != answer["seqs"]:
+            raise LedgerError("the head moved while it was held")  # cannot happen: the lock is ours
+        return answer
 
     result, replayed = ledger.idempotent(
-        actor=actor, key=idempotency_key, operation="points_award", request=request, run=run
+        actor=actor, key=idempotency_key, operation="points_award", request=request, run=run, result=answer
     )
     if not replayed:
         return written  # the rows as written: no need to read them back
+    return awarded_transfers(result)
+
+
+def awarded_transfers(result: dict) -> list[Transfer]:
+    """The transfers a recorded ``points_award`` answer names (by village and sequence numbers; early records
+    named transfer ids)."""
+    if "seqs" in result:
+        first, last = result["seqs"]
+        return list(Transfer.objects.filter(village_id=result["village"], seq__range=(first, last)).order_by("seq"))
     return list(Transfer.objects.filter(id__in=result["transfers"]).order_by("id"))
 
 

@@ -156,8 +156,12 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
     request_lines = _fingerprint_lines(lines)
     request = {"household": household.id, "lines": request_lines, "reserve": reserve}
 
+    # The head first: holding it, the receipt number this redemption will take is known (its transfer's
+    # sequence number), so the idempotency record is written once, with its answer.
+    head = ledger.lock_head(village)
+    answer = {"village": village.id, "number": head.seq + 1}
+
     def run():
-        head = ledger.lock_head(village)
         parsed = _parse_lines(village, lines)
         total = sum(product.price * quantity for product, quantity in parsed)
         if total > ledger.MAX_AMOUNT:
@@ -231,15 +235,20 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
             ]
         )
         made.append(redemption)
-        return {"redemption": redemption.pk}
+        if redemption.number != answer["number"]:
+            raise StoreError("the head moved while it was held")  # cannot happen: the lock is ours
+        return answer
 
     made: list[Redemption] = []
     result, replayed = ledger.idempotent(
-        actor=actor, key=idempotency_key, operation="redemption_create", request=request, run=run
+        actor=actor, key=idempotency_key, operation="redemption_create", request=request, run=run, result=answer
     )
     if not replayed:
         return made[0]
-    return Redemption.objects.select_related("village", "household").get(pk=result["redemption"])
+    found = Redemption.objects.select_related("village", "household")
+    if "number" in result:  # early records named the redemption's id
+        return found.get(village_id=result["village"], number=result["number"])
+    return found.get(pk=result["redemption"])
 
 
 def village_pickup_window(village: Village):
