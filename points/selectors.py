@@ -219,6 +219,56 @@ def public_notice(village: Village, period: datetime.date) -> dict:
     }
 
 
+RED_BLACK_DEDUCTION_ROWS = 500  # a month of one village's deductions is a few dozen; this only bounds a freak
+
+
+def red_black_list(village: Village, start: datetime.date, end: datetime.date, *, limit: int = 10) -> dict:
+    """红黑榜 of one village for the months ``start``..``end`` (both first days), for the public pages.
+
+    黑榜: households with deductions in the period that were not reversed (an upheld objection reverses its
+    deduction, and then the household is off the list), most points deducted first, with the rubric items.
+    红榜: the households with the best conduct score (above zero) in the period, "1224" ranks, leaving out any
+    household on the black list (ranked again among themselves). Names are masked exactly as on the public
+    notice (``village.mask_names``); nothing else about a household is returned. Two queries, whatever the
+    village's size."""
+    start, end = start.replace(day=1), end.replace(day=1)
+    mask = village.mask_names
+    deductions = (
+        Transfer.objects.filter(
+            village=village,
+            period__gte=start,
+            period__lte=end,
+            code=Transfer.Code.DEDUCTION,
+            household__isnull=False,
+            reversal__isnull=True,
+        )
+        .order_by("household_id", "seq")
+        .values_list("household_id", "household__head_name", "amount", "item_name")[:RED_BLACK_DEDUCTION_ROWS]
+    )
+    black: dict[int, dict] = {}
+    for household_id, head_name, amount, item_name in deductions:
+        row = black.setdefault(
+            household_id,
+            {"name": mask_name(head_name) if mask else head_name, "points": 0, "count": 0, "items": []},
+        )
+        row["points"] += amount
+        row["count"] += 1
+        if item_name and item_name not in row["items"]:
+            row["items"].append(item_name)
+    black_rows = sorted(black.items(), key=lambda kv: (-kv[1]["points"], kv[0]))[:limit]
+    red = []
+    for row in ranking(villages=[village], start=start, end=end, limit=limit + len(black)):
+        if row["score"] <= 0 or len(red) == limit:
+            break
+        if row["id"] in black:
+            continue
+        name = mask_name(row["head_name"]) if mask else row["head_name"]
+        # Ranked again among the red list itself ("1224"), so leaving out black-listed households leaves no gaps.
+        rank = red[-1]["rank"] if red and red[-1]["score"] == row["score"] else len(red) + 1
+        red.append({"name": name, "score": row["score"], "rank": rank, "stars": row["stars"]})
+    return {"red": red, "black": [row for _, row in black_rows], "start": start, "end": end}
+
+
 def pending_claims(*, scope: Scope):
     return (
         Claim.objects.filter(village_id__in=scope.villages().values("id"), status=Claim.Status.PENDING)

@@ -26,6 +26,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model
 from wagtail.models import Page
+from wagtail.search import index
 from wagtail.signals import page_published
 
 from .blocks import BodyBlock
@@ -38,8 +39,11 @@ HOME_NEWS = 5
 VILLAGE_RANKING = 10
 VILLAGE_WINNERS = 12
 NEWS_PER_PAGE = 20
-PHOTO_SPEC = "fill-320x240"
+# Card photos (winners, products, mottos) in WebP at two widths: the templates' ``{% srcset_image … %}`` asks
+# for exactly these, so prefetching them makes the photos cost no query per row.
+CARD_PHOTO_SPECS = ["fill-320x240|format-webp", "fill-640x480|format-webp"]
 MOTTO_LIMIT = 100
+RED_BLACK_LIMIT = 10
 # Points credited once when a household's motto is first published (a village setting in a later issue).
 MOTTO_POINTS = 10
 
@@ -47,12 +51,12 @@ MOTTO_POINTS = 10
 # --- reads shared by the pages (thin wrappers over the apps' selectors) ----------------------------------------
 
 
-def _with_renditions(rows, photo_path: str, spec: str = PHOTO_SPEC):
-    """Prefetch the renditions of each row's photo in one query, so ``{% image %}`` costs nothing per row."""
+def _with_renditions(rows, photo_path: str, specs=CARD_PHOTO_SPECS):
+    """Prefetch the renditions of each row's photo in one query, so ``{% srcset_image %}`` costs nothing per row."""
     rows = list(rows)
     Rendition = get_image_model().get_rendition_model()
     prefetch_related_objects(
-        rows, Prefetch(f"{photo_path}__renditions", queryset=Rendition.objects.filter(filter_spec=spec))
+        rows, Prefetch(f"{photo_path}__renditions", queryset=Rendition.objects.filter(filter_spec__in=specs))
     )
     return rows
 
@@ -63,8 +67,11 @@ def _winners(*, villages=None, year=None, limit: int, with_photo: bool = False):
     winners = published_winners(villages=villages, year=year)
     if with_photo:
         winners = winners.filter(photo__isnull=False)
-    winners = _with_renditions(winners[:limit], "photo")
-    # One more query for every winner's family motto (the newest published one of the household).
+    return _with_family_mottos(_with_renditions(winners[:limit], "photo"))
+
+
+def _with_family_mottos(winners: list) -> list:
+    """One more query for every winner's family motto (the newest published one of the household)."""
     mottos = {}
     rows = FamilyMottoPage.objects.live().filter(household_id__in={w.nomination.household_id for w in winners})
     for household_id, motto in rows.order_by("first_published_at", "id").values_list("household_id", "motto"):
@@ -86,6 +93,22 @@ def _masked_ranking(*, villages, start, end, limit: int) -> list[dict]:
         row["stars_range"] = range(row["stars"])
         del row["head_name"]
     return rows
+
+
+def _red_black(village, start: datetime.date, end: datetime.date) -> dict | None:
+    """红黑榜 of ``village`` for the months ``start``..``end``, or None when the village has not switched it on.
+    Beside it the pages show the way to object: the month's public notice, where a resident of the village files
+    an objection against a line while the notice is open, and the resident's own objections page."""
+    from points.selectors import red_black_list
+
+    if village is None or not village.red_black_list:
+        return None
+    data = red_black_list(village, start, end, limit=RED_BLACK_LIMIT)
+    notice_month = min(data["end"], _this_month())
+    data["notice_month"] = notice_month
+    data["notice_url"] = reverse("portal:notice", args=[village.code, f"{notice_month:%Y-%m}"])
+    data["objections_url"] = reverse("portal:objections")
+    return data
 
 
 def _open_campaigns(limit: int = 5):
@@ -140,6 +163,7 @@ class HomePage(Page):
     ]
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     class Meta:
         verbose_name = _("首页")
@@ -178,6 +202,7 @@ class HonorRollIndexPage(Page):
     subpage_types = []
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     class Meta:
         verbose_name = _("光荣榜")
@@ -207,6 +232,7 @@ class NewsIndexPage(Page):
     subpage_types = ["portal.NewsPage"]
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     class Meta:
         verbose_name = _("新闻动态栏目")
@@ -230,6 +256,7 @@ class NewsPage(Page):
     subpage_types = []
 
     content_panels = [*Page.content_panels, FieldPanel("date"), FieldPanel("summary"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
 
     class Meta:
         verbose_name = _("新闻")
@@ -239,7 +266,8 @@ class RankingPage(Page):
     """排行榜: households by conduct score for a month, quarter or year (``?period=month&year=2026&n=5``),
     for a village, a township or the whole district (``?village=<code>`` / ``?township=<code>``), with stars.
     Names are masked where the village masks them. Reads ``points.selectors.ranking``, which reads only the
-    monthly summaries, so the cost does not grow with the number of transfers."""
+    monthly summaries, so the cost does not grow with the number of transfers. For one chosen village that
+    switched it on, the village's 红黑榜 for the same period follows the table."""
 
     intro = RichTextField(_("导语"), blank=True)
     max_count = 1
@@ -247,6 +275,7 @@ class RankingPage(Page):
     subpage_types = []
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     class Meta:
         verbose_name = _("排行榜")
@@ -282,6 +311,7 @@ class RankingPage(Page):
             village=village,
             township=township,
             rows=_masked_ranking(villages=chosen, start=start, end=end, limit=RANKING_LIMIT),
+            red_black=_red_black(village, start, end),
         )
         return context
 
@@ -296,6 +326,7 @@ class StoreCataloguePage(Page):
     subpage_types = []
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     class Meta:
         verbose_name = _("积分超市")
@@ -326,6 +357,7 @@ class VillageIndexPage(Page):
     subpage_types = ["portal.VillagePage"]
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     class Meta:
         verbose_name = _("各村")
@@ -340,8 +372,9 @@ class VillageIndexPage(Page):
 
 class VillagePage(Page):
     """One village's public page, linked to its ``points.Village``: its honor roll, the link to last month's
-    public points notice, this year's top ten households and its store. Deleting the village is refused while
-    the page exists (PROTECT): the page is the public record."""
+    public points notice, this year's top ten households, last month's 红黑榜 (when the village switched it on)
+    and its store. Deleting the village is refused while the page exists (PROTECT): the page is the public
+    record."""
 
     village = models.ForeignKey(
         "points.Village", on_delete=models.PROTECT, related_name="portal_pages", verbose_name=_("村")
@@ -351,6 +384,11 @@ class VillagePage(Page):
     subpage_types = []
 
     content_panels = [*Page.content_panels, FieldPanel("village"), FieldPanel("intro")]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.RelatedFields("village", [index.SearchField("name")]),
+    ]
 
     class Meta:
         verbose_name = _("村页面")
@@ -373,6 +411,7 @@ class VillagePage(Page):
                 villages=[village], start=period_range("year", month.year)[0], end=month, limit=VILLAGE_RANKING
             ),
             products=_with_renditions(catalogue(village), "photo"),
+            red_black=_red_black(village, notice_month, notice_month),
         )
         return context
 
@@ -408,6 +447,7 @@ class FamilyMottoIndexPage(RoutablePageMixin, Page):
     subpage_types = ["portal.FamilyMottoPage"]
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     class Meta:
         verbose_name = _("家风家训栏目")
@@ -477,6 +517,14 @@ class FamilyMottoPage(Page):
         FieldPanel("motto"),
         FieldPanel("story"),
         FieldPanel("photo"),
+    ]
+    # The head's whole name is not indexed: the title carries it masked where the village masks names, and a
+    # search by the whole name must not reveal whose motto a masked one is.
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("motto"),
+        index.SearchField("story"),
+        index.RelatedFields("household", [index.RelatedFields("village", [index.SearchField("name")])]),
     ]
 
     class Meta:

@@ -5,7 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from . import views
+from . import views, views_search
 
 portal_patterns = (
     [
@@ -18,6 +18,8 @@ portal_patterns = (
         path("me/objections/", views.objections, name="objections"),
         path("me/objections/new/<int:transfer_id>/", views.objection_new, name="objection_new"),
         path("notice/<slug:village_code>/<str:period>/", views.notice, name="notice"),
+        path("care-mode/", views.care_toggle, name="care_mode"),
+        path("search/", views_search.search, name="search"),
         # The store and campaign pages keep their routes beside their views (portal/views_store.py,
         # portal/views_campaigns.py); included without a namespace, their names are portal:store and so on.
         path("", include("portal.views_store")),

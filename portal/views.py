@@ -14,10 +14,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_POST
 
 from points import clock
 from points.awards import rubric_for_village
@@ -40,6 +42,7 @@ from points.selectors import (
     village_transfer_or_none,
 )
 
+from .cache import CARE_COOKIE, care_mode, public_page
 from .forms import ClaimForm, ObjectionForm, ResidentLoginForm
 
 STATEMENT_PAGE_SIZE = 20
@@ -234,6 +237,7 @@ def objection_new(request, household, transfer_id):
     return render(request, "portal/objection_form.html", context)
 
 
+@public_page
 def notice(request, village_code, period):
     """积分公示 of one village and month, for everyone. Unpublished months show no lines at all."""
     match = _PERIOD.match(period)
@@ -272,3 +276,26 @@ def notice(request, village_code, period):
         "next_month": _month_link(following) if following <= clock.localdate() else None,
     }
     return render(request, "portal/notice.html", context)
+
+
+CARE_COOKIE_AGE = 365 * 24 * 60 * 60
+
+
+@require_POST
+def care_toggle(request):
+    """关怀模式: switch large text on or off for this browser (a cookie, so it works signed out and without
+    JavaScript), then go back to the page the switch was pressed on — only ever a page of this site."""
+    target = request.POST.get("next", "")
+    allowed = {request.get_host()}
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=allowed, require_https=request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        CARE_COOKIE,
+        "0" if care_mode(request) else "1",
+        max_age=CARE_COOKIE_AGE,
+        samesite="Lax",
+        httponly=True,
+        secure=request.is_secure(),
+    )
+    return response

@@ -66,6 +66,11 @@ class Village(models.Model):
         blank=True,
         help_text=_("全年品行分达到这些分数分别评为一至五星，如 [30, 60, 90, 120, 150]"),
     )
+    red_black_list = models.BooleanField(
+        _("公开红黑榜"),
+        default=False,
+        help_text=_("在村页面和排行榜上公开红榜（文明积分靠前的户）和黑榜（有扣分的户），姓名按上面的设置隐去"),
+    )
 
     class Meta:
         verbose_name = _("村")

@@ -40,14 +40,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Response-only; first so that pages served by the fast path below carry the header too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A stored public page for a visitor who certainly is anonymous, before the rest runs (portal/cache.py).
+    "portal.cache.PageCacheFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After CSRF, auth and messages: it serves cached public pages to anonymous visitors (portal/cache.py).
+    "portal.cache.PageCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: it turns a lockout into its own response.
     "axes.middleware.AxesMiddleware",
@@ -68,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                "portal.context_processors.care_mode",
             ],
         },
     },
@@ -79,6 +85,8 @@ DATABASES = {"default": env_database("DATABASE_URL", str(BASE_DIR / "db.sqlite3"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env_cache("REDIS_URL")}
+# Public pages (Wagtail pages, the points notice) stay cached this long unless purged first; 0 turns it off.
+HEHE_PAGE_CACHE_SECONDS = 300
 # Sessions in the database (or Redis through the cache) so app servers hold no state.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

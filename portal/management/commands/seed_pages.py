@@ -1,6 +1,10 @@
 """Build the portal's page tree for the demo: the honor roll, news with pictures, the ranking, the store
 catalogue and one page per village. Safe to run again: a page found by its slug (or, for villages, by its
 village) is kept as it is, and only what is missing is added. Run after ``seed_demo``, which makes the villages.
+
+The demo village ``RED_BLACK_DEMO_VILLAGE`` gets its red and black list (红黑榜) switched on when its page is
+first made (later runs leave the switch as the committee set it). Every live page is indexed again at the end,
+so site search finds the pages' current searchable fields.
 """
 
 import datetime
@@ -12,6 +16,7 @@ from django.db import transaction
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images import get_image_model
+from wagtail.search.index import insert_or_update_object
 
 from points import clock
 from points.models import Village
@@ -26,6 +31,8 @@ from portal.models import (
     VillageIndexPage,
     VillagePage,
 )
+
+RED_BLACK_DEMO_VILLAGE = "QS01"
 
 # (slug, title, days ago, summary, paragraphs, quote, picture colour)
 NEWS = [
@@ -187,4 +194,9 @@ class Command(BaseCommand):
                 )
             ).save_revision().publish()
             made += 1
+            if village.code == RED_BLACK_DEMO_VILLAGE and not village.red_black_list:
+                village.red_black_list = True
+                village.save(update_fields=["red_black_list"])
+        for page in home.get_descendants(inclusive=True).live().specific():
+            insert_or_update_object(page)
         self.stdout.write(self.style.SUCCESS(f"页面已就绪（新建村页面 {made} 个）"))
