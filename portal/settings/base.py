@@ -3,7 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
-from .env import env_bool, env_cache, env_database, env_list, env_str
+from .env import env_bool, env_cache, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -86,7 +86,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env_cache("REDIS_URL")}
 # Public pages (Wagtail pages, the points notice) stay cached this long unless purged first; 0 turns it off.
-HEHE_PAGE_CACHE_SECONDS = 300
+HEHE_PAGE_CACHE_SECONDS = env_int("HEHE_PAGE_CACHE_SECONDS", 300)
 # Sessions in the database (or Redis through the cache) so app servers hold no state.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

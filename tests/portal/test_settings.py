@@ -39,6 +39,8 @@ def run_manage(*args, extra_env=None, settings_module="portal.settings.productio
         ("REDIS_URL", "http://localhost:6379"),
         ("DEBUG", "maybe"),
         ("ALLOWED_HOSTS", " , "),
+        ("HEHE_PAGE_CACHE_SECONDS", "five"),
+        ("HEHE_PAGE_CACHE_SECONDS", "-1"),
     ],
 )
 def test_a_bad_environment_value_fails_naming_the_variable(name, value):
@@ -85,6 +87,10 @@ def test_env_helpers_parse_good_values(monkeypatch):
     assert env.env_bool("X_BOOL", False) is True
     monkeypatch.setenv("X_DB", "postgres://u@h:5432/hehe")
     assert env.env_database("X_DB", "")["ENGINE"].endswith("postgresql")
+    monkeypatch.setenv("X_INT", " 0 ")
+    assert env.env_int("X_INT", 300) == 0
+    monkeypatch.delenv("X_INT")
+    assert env.env_int("X_INT", 300) == 300
     monkeypatch.setenv("X_CACHE", "ftp://nope")
     with pytest.raises(ImproperlyConfigured, match="X_CACHE"):
         env.env_cache("X_CACHE")
