@@ -75,3 +75,23 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_database_session_left_open(django_db_setup, django_db_blocker):
+    """On PostgreSQL the test database can only be dropped when no other session uses it. A connection a test
+    thread left open (a live server's or a race's worker thread that ended without closing) would make the
+    teardown fail with "is being accessed by other users". Before the teardown: name each such session (its
+    last query, to find the test that left it) and end it."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, state, left(query, 160) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            for pid, state, query in cursor.fetchall():
+                print(f"\n[tests] a database session was left open ({state}), last query {query!r}: ending it")
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
