@@ -43,12 +43,33 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 100
 CONDUCT_CODES = {Transfer.Code.AWARD: 1, Transfer.Code.DEDUCTION: -1}
 
 
+@dataclass(slots=True)
+class Head:
+    """A village's chain head as this transaction locked it (``lock_head``), kept current by ``post``."""
+
+    village_id: int
+    seq: int
+    hash: str
+    period: datetime.date
+    month_closed: bool
+
+
+@dataclass(slots=True, frozen=True)
+class AccountRef:
+    """An account as the write path needs it (``Posting``'s debit and credit): no model instance to build."""
+
+    id: int
+    village_id: int
+    kind: str
+    household_id: int | None
+
+
 @dataclass
 class Posting:
     """One transfer to make. ``guard`` refuses it if the debit account would go below zero."""
 
-    debit: Account
-    credit: Account
+    debit: AccountRef
+    credit: AccountRef
     amount: int
     code: str
     household: Household | None = None
@@ -70,17 +91,17 @@ def month_of(moment: datetime.datetime | None = None) -> datetime.date:
     return local.date().replace(day=1)
 
 
-def system_account(village: Village, kind: str) -> Account:
+def system_account(village: Village, kind: str) -> AccountRef:
     return accounts_for(village, system=(kind,))[0][kind]
 
 
-def household_account(household: Household) -> Account:
+def household_account(household: Household) -> AccountRef:
     return household_accounts([household])[household.id]
 
 
-def household_accounts(households: list[Household]) -> dict[int, Account]:
+def household_accounts(households: list[Household]) -> dict[int, AccountRef]:
     """Accounts for many households at once (created where missing), keyed by household id."""
-    found: dict[int, Account] = {}
+    found: dict[int, AccountRef] = {}
     by_village: dict[int, list[Household]] = defaultdict(list)
     for h in households:
         by_village[h.village_id].append(h)
@@ -91,7 +112,7 @@ def household_accounts(households: list[Household]) -> dict[int, Account]:
 
 def accounts_for(
     village: Village, *, households: list[Household] = (), system: tuple[str, ...] = ()
-) -> tuple[dict[str, Account], dict[int, Account]]:
+) -> tuple[dict[str, AccountRef], dict[int, AccountRef]]:
     """The village's system accounts of the given kinds and the households' accounts, in one statement (two more
     the first time an account is missing: it is created). Returns ({kind: account}, {household id: account})."""
     ids = [h.id for h in households]
@@ -114,7 +135,7 @@ def accounts_for(
             rows = cursor.fetchall()
         kinds, owned = {}, {}
         for account_id, village_id, kind, household_id in rows:
-            account = Account(id=account_id, village_id=village_id, kind=kind, household_id=household_id)
+            account = AccountRef(id=account_id, village_id=village_id, kind=kind, household_id=household_id)
             if household_id is None:
                 kinds[kind] = account
             else:
@@ -166,7 +187,7 @@ def hashed_fields(t: Transfer) -> dict:
     }
 
 
-def lock_head(village: Village) -> LedgerHead:
+def lock_head(village: Village) -> Head:
     """Lock the village's chain head for this transaction (PostgreSQL: a row lock; SQLite: the IMMEDIATE
     transaction already holds the database's write lock). One statement, which also reads whether the current
     month is closed (``head.month_closed``, for ``post``): this is on every write's path."""
@@ -187,9 +208,7 @@ def lock_head(village: Village) -> LedgerHead:
         except IntegrityError:
             pass  # a concurrent writer created it
         return lock_head(village)
-    head = LedgerHead(village=village, seq=row[0], hash=row[1])
-    head.period, head.month_closed = period, bool(row[2])
-    return head
+    return Head(village_id=village.pk, seq=row[0], hash=row[1], period=period, month_closed=bool(row[2]))
 
 
 def is_month_closed(village_id: int, period: datetime.date) -> bool:
@@ -200,7 +219,7 @@ FEW_ACCOUNTS = 8  # up to this many, SQLite updates balances one statement each 
 INSERT_CHUNK = 500  # rows per statement (SQLite allows 32,766 parameters; a transfer row has 20)
 
 
-def post(*, village: Village, postings: list[Posting], actor, head: LedgerHead | None = None) -> list[Transfer]:
+def post(*, village: Village, postings: list[Posting], actor, head: Head | None = None) -> list[Transfer]:
     """Write ``postings`` as transfers of ``village``: all of them or, on any refusal, none.
 
     Must run inside the caller's ``transaction.atomic`` so that a refusal rolls back what the caller did too.

@@ -186,7 +186,7 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
                 head=head,
             )
         except InsufficientPoints as exc:
-            balance = Account.objects.filter(pk=account.pk).values_list("balance", flat=True).get()
+            balance = Account.objects.filter(pk=account.id).values_list("balance", flat=True).get()
             raise InsufficientPoints(
                 _("积分不足：需要 %(need)s 分，余额 %(balance)s 分") % {"need": total, "balance": balance}
             ) from exc
