@@ -51,5 +51,6 @@ messages: install
 	$(PY) manage.py makemessages -l en --ignore=.venv
 	$(PY) manage.py compilemessages --ignore=.venv
 
+# Benchmarks (not tests): each prints ratios against a baseline measured in the same run. --quick: smoke runs.
 bench: install-test
-	$(PY) bench/register.py
+	rc=0; for b in ledger store campaigns portal; do $(PY) bench/$$b.py --quick || rc=$$?; done; exit $$rc
