@@ -8,6 +8,7 @@ from . import clock
 from .awards import points_award, rubric_for_village
 from .exceptions import ClaimError, OutOfScope
 from .images import validate_photo
+from .ledger import idempotent
 from .models import Claim, ClaimPhoto, Household, Member, RubricItem
 from .scope import RESIDENT, Capability, scope_for
 
@@ -24,8 +25,45 @@ def _may_claim_for(actor, household: Household) -> bool:
 
 @transaction.atomic
 def claim_submit(
-    *, actor, household: Household, rubric_item: RubricItem, text: str, photos=(), member: Member | None = None
+    *,
+    actor,
+    household: Household,
+    rubric_item: RubricItem,
+    text: str,
+    photos=(),
+    member: Member | None = None,
+    idempotency_key: str | None = None,
 ) -> Claim:
+    """A claim for the committee to review. With ``idempotency_key`` (the phone form sends one per form it
+    shows), a double tap or a resent form makes one claim: the same key and request return the first claim, the
+    key with another request is refused."""
+    if idempotency_key is None:
+        return _claim_create(
+            actor=actor, household=household, rubric_item=rubric_item, text=text, photos=photos, member=member
+        )
+    photos = list(photos or [])
+    request = {
+        "household": household.pk,
+        "item": rubric_item.pk,
+        "text": (text or "").strip(),
+        "member": getattr(member, "pk", None),
+        "photos": [[getattr(p, "name", ""), getattr(p, "size", None)] for p in photos],
+    }
+    made: list[Claim] = []
+
+    def run():
+        made.append(
+            _claim_create(
+                actor=actor, household=household, rubric_item=rubric_item, text=text, photos=photos, member=member
+            )
+        )
+        return {"claim": made[0].pk}
+
+    result, replayed = idempotent(actor=actor, key=idempotency_key, operation="claim_submit", request=request, run=run)
+    return Claim.objects.get(pk=result["claim"]) if replayed else made[0]
+
+
+def _claim_create(*, actor, household, rubric_item, text, photos, member) -> Claim:
     if not _may_claim_for(actor, household):
         raise OutOfScope()
     if household.is_archived:

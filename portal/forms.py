@@ -62,6 +62,8 @@ class PhotosField(forms.FileField):
 class ClaimForm(forms.Form):
     """积分申报 by a resident for their own household. Choices are limited to what the village allows."""
 
+    # One per form shown: a double tap or a resent form makes one claim (points.claims.claim_submit).
+    request_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
     rubric_item = forms.ModelChoiceField(
         label=_("申报事项"),
         queryset=None,

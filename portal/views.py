@@ -8,6 +8,7 @@ ID numbers must never appear on these pages, even when someone wrote one into a 
 
 import datetime
 import re
+import uuid
 from functools import wraps
 
 from django.contrib import messages
@@ -166,6 +167,7 @@ def claim_new(request, household):
         request.FILES if posted else None,
         items=items,
         members=household.members.all(),
+        initial={"request_id": uuid.uuid4().hex},
     )
     if posted and form.is_valid():
         try:
@@ -176,6 +178,7 @@ def claim_new(request, household):
                 member=form.cleaned_data["member"],
                 text=form.cleaned_data["text"],
                 photos=form.cleaned_data["photos"],
+                idempotency_key=form.cleaned_data["request_id"] or None,
             )
         except ValidationError as exc:
             _add_errors(form, exc)

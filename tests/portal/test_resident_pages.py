@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -194,6 +195,23 @@ def test_a_good_claim_with_a_photo_is_pending(client_for, cast, rubric, media):
     assert claim.photos.count() == 1
     listing = page_of(client.get("/me/claims/"))
     assert "申报已提交" in listing and "待审核" in listing and "照片 1 张" in listing
+
+
+def test_a_double_tap_on_the_claim_form_makes_one_claim(client_for, cast, rubric, media):
+    """The form carries a request id of its own; the same form sent twice is one claim, a new form another."""
+    client = client_for("resident_a")
+    form = page_of(client.get("/me/claims/new/"))
+    request_id = re.search(r'name="request_id" value="([0-9a-f]{32})"', form)[1]
+    data = {"rubric_item": rubric["care"].pk, "text": "帮邻居收稻谷", "request_id": request_id}
+    for _ in range(2):
+        response = client.post("/me/claims/new/", {**data, "photos": [png()]})
+        assert response.status_code == 302 and response["Location"] == "/me/claims/"
+    assert Claim.objects.count() == 1 and Claim.objects.get().photos.count() == 1
+    other = page_of(client.get("/me/claims/new/"))
+    assert request_id not in other  # every form shown gets its own
+    changed = client.post("/me/claims/new/", {**data, "text": "帮邻居晒稻谷"})  # the used id, another request
+    assert changed.status_code == 200 and "同一个请求编号已用于另一项不同的操作" in page_of(changed)
+    assert Claim.objects.count() == 1
 
 
 def bad_claim(case, cast, rubric):
