@@ -97,6 +97,21 @@ def test_seed_demo_writes_a_verifiable_year_and_is_idempotent(db, media):
     assert not Transfer.objects.exclude(village__code="LX02").filter(item_name="乱扔垃圾（含向溪河倾倒）").exists()
     assert_store(first_output)
     assert_campaigns()
+    assert_mottos()
+
+
+def assert_mottos():
+    """seed_pages: family mottos through the moderation workflow, each published one credited once."""
+    from portal.models import FamilyMottoPage, MottoCredit
+
+    call_command("seed_pages", stdout=io.StringIO())
+    call_command("seed_pages", stdout=io.StringIO())  # again: nothing doubles
+    mottos = FamilyMottoPage.objects.all()
+    assert mottos.filter(live=True).count() == 5 and mottos.filter(live=False).count() == 1
+    assert all(page.photo is not None and page.photo.title for page in mottos)
+    assert mottos.get(live=False).workflow_in_progress  # waiting in the moderation queue
+    assert MottoCredit.objects.count() == 5 == Transfer.objects.filter(code=Transfer.Code.MOTTO).count()
+    assert verify_ledger().ok
 
 
 def assert_store(output):

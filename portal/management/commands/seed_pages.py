@@ -1,6 +1,7 @@
 """Build the portal's page tree for the demo: the honor roll, news with pictures, the ranking, the store
-catalogue and one page per village. Safe to run again: a page found by its slug (or, for villages, by its
-village) is kept as it is, and only what is missing is added. Run after ``seed_demo``, which makes the villages.
+catalogue, one page per village and family mottos (submitted and approved through the moderation workflow).
+Safe to run again: a page found by its slug (or, for villages, by its village; for mottos, by its household) is
+kept as it is, and only what is missing is added. Run after ``seed_demo``, which makes the villages.
 
 The demo village ``RED_BLACK_DEMO_VILLAGE`` gets its red and black list (红黑榜) switched on when its page is
 first made (later runs leave the switch as the committee set it). Every live page is indexed again at the end,
@@ -10,6 +11,7 @@ so site search finds the pages' current searchable fields.
 import datetime
 import io
 
+from django.contrib.auth import get_user_model
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -88,6 +90,114 @@ NEWS = [
         (179, 38, 30),
     ),
 ]
+
+
+# (village code, position among its households by number, motto, story, photo colour, approved?)
+MOTTOS = [
+    (
+        "QS01",
+        2,
+        "勤俭持家，与人为善",
+        "爷爷常说，日子是省出来的，人缘是帮出来的。家里的旧农具修了又修，可邻居家有难处，他总是第一个去帮忙。",
+        (196, 120, 60),
+        True,
+    ),
+    (
+        "QS01",
+        6,
+        "孝老爱亲，和睦为先",
+        "婆婆卧床三年，一家人轮流照看，从没红过脸。孩子们从小看在眼里，放学回家先去奶奶床前说说话。",
+        (160, 70, 60),
+        True,
+    ),
+    (
+        "LX02",
+        3,
+        "耕读传家，诚信做人",
+        "父亲读书不多，却要求孩子们每天读书半小时。家里卖菜从不缺斤少两，老主顾都说他家的秤准。",
+        (70, 120, 90),
+        True,
+    ),
+    (
+        "BS01",
+        4,
+        "邻里相助，门前净洁",
+        "家门口的三包责任区，母亲每天扫两遍。谁家办事缺人手，一声招呼，全家都去。",
+        (60, 100, 150),
+        True,
+    ),
+    (
+        "TY02",
+        5,
+        "爱党爱国，爱家爱村",
+        "退伍回乡的父亲在村里当了十年义务护林员，我们兄妹也跟着巡山、种树。",
+        (150, 40, 40),
+        True,
+    ),
+    ("QS01", 7, "节约用水，爱护环境", "家里装了收集雨水的缸，浇菜园从不用自来水。", (50, 130, 160), False),
+]
+
+
+def _motto_photo(code: str, number: str, colour: tuple[int, int, int]):
+    """A family photo stand-in made with Pillow, as an uploaded file for ``motto_submit``."""
+    canvas = PILImage.new("RGB", (900, 600), colour)
+    draw = ImageDraw.Draw(canvas)
+    light = tuple(min(255, c + 60) for c in colour)
+    draw.rectangle((0, 420, 900, 600), fill=tuple(max(0, c - 30) for c in colour))
+    for x in (180, 330, 480, 630):  # a family in a row
+        draw.ellipse((x, 200, x + 90, 290), fill=light)
+        draw.rectangle((x + 10, 290, x + 80, 430), fill=light)
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return ImageFile(buffer, name=f"motto-{code.lower()}-{number}.png")
+
+
+def _seed_mottos(index) -> int:
+    """Family mottos through the real path: submitted (``motto_submit``: a draft in the moderation workflow, by
+    the household's resident or, without one, by the committee for them), then approved in the workflow, which
+    publishes the page and credits the household's motto points once. The last one is left waiting in the
+    moderation queue."""
+    from points.models import Household, StaffRole
+    from portal.models import FamilyMottoPage, motto_submit
+
+    # Approving publishes, which needs publish permission on the mottos' index: in the demo the technical
+    # admin moderates (village committees have no page permissions yet; see the issue notes).
+    moderator = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    made = 0
+    for code, position, motto, story, colour, approve in MOTTOS:
+        households = list(
+            Household.objects.filter(village__code=code, status=Household.Status.ACTIVE).order_by("number")
+        )
+        if len(households) <= position:
+            continue
+        household = households[position]
+        if FamilyMottoPage.objects.filter(household=household).exists():
+            continue
+        committee = (
+            StaffRole.objects.filter(village=household.village, role=StaffRole.Role.COMMITTEE)
+            .select_related("user")
+            .first()
+        )
+        if committee is None:
+            continue
+        resident = getattr(household, "account", None)
+        submitter = resident.user if resident is not None else committee.user
+        page = motto_submit(
+            index=index,
+            user=submitter,
+            household=household,
+            motto=motto,
+            story=story,
+            photo=_motto_photo(code, household.number, colour),
+        )
+        if approve and moderator is not None:
+            task_state = page.current_workflow_task_state
+            if task_state is not None:
+                task_state.task.specific.on_action(task_state, moderator, "approve")
+            else:
+                page.get_latest_revision().publish(user=moderator)
+        made += 1
+    return made
 
 
 def _picture(title: str, slug: str, colour: tuple[int, int, int]):
@@ -173,7 +283,7 @@ class Command(BaseCommand):
         village_index = _child(
             home, VillageIndexPage, "villages", title="各村", intro="<p>每个村的光荣榜、积分公示和超市。</p>"
         )
-        _child(
+        motto_index = _child(
             home,
             FamilyMottoIndexPage,
             "mottos",
@@ -197,6 +307,7 @@ class Command(BaseCommand):
             if village.code == RED_BLACK_DEMO_VILLAGE and not village.red_black_list:
                 village.red_black_list = True
                 village.save(update_fields=["red_black_list"])
+        mottos = _seed_mottos(motto_index)
         for page in home.get_descendants(inclusive=True).live().specific():
             insert_or_update_object(page)
-        self.stdout.write(self.style.SUCCESS(f"页面已就绪（新建村页面 {made} 个）"))
+        self.stdout.write(self.style.SUCCESS(f"页面已就绪（新建村页面 {made} 个，家风家训 {mottos} 篇）"))
