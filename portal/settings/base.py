@@ -145,6 +145,8 @@ WAGTAILIMAGES_MAX_UPLOAD_SIZE = 5 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 
 WAGTAIL_SITE_NAME = "和合积分"
+# Family mottos approved by their village committee publish on the task's authority (portal/workflow_actions.py).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "portal.workflow_actions.finish_workflow"
 WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "xlsx"]

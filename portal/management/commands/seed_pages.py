@@ -11,7 +11,6 @@ so site search finds the pages' current searchable fields.
 import datetime
 import io
 
-from django.contrib.auth import get_user_model
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -154,15 +153,13 @@ def _motto_photo(code: str, number: str, colour: tuple[int, int, int]):
 
 def _seed_mottos(index) -> int:
     """Family mottos through the real path: submitted (``motto_submit``: a draft in the moderation workflow, by
-    the household's resident or, without one, by the committee for them), then approved in the workflow, which
-    publishes the page and credits the household's motto points once. The last one is left waiting in the
-    moderation queue."""
+    the household's resident or, without one, by the committee for them), then approved in the workflow by the
+    village committee (``CommitteeApprovalTask``), which publishes the page and credits the household's motto
+    points once. The last one is left waiting in the committee's moderation queue."""
     from points.models import Household, StaffRole
-    from portal.models import FamilyMottoPage, motto_submit
+    from portal.models import FamilyMottoPage, motto_submit, motto_workflow_for
 
-    # Approving publishes, which needs publish permission on the mottos' index: in the demo the technical
-    # admin moderates (village committees have no page permissions yet; see the issue notes).
-    moderator = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    motto_workflow_for(index)  # moderated by the household's own village committee
     made = 0
     for code, position, motto, story, colour, approve in MOTTOS:
         households = list(
@@ -190,12 +187,11 @@ def _seed_mottos(index) -> int:
             story=story,
             photo=_motto_photo(code, household.number, colour),
         )
-        if approve and moderator is not None:
+        if approve:  # the committee approves in the workflow: the page is published, the points credited once
             task_state = page.current_workflow_task_state
-            if task_state is not None:
-                task_state.task.specific.on_action(task_state, moderator, "approve")
-            else:
-                page.get_latest_revision().publish(user=moderator)
+            task_state.task.specific.on_action(
+                task_state, committee.user, "approve", comment="家训朴实，故事感人，同意公布。"
+            )
         made += 1
     return made
 
