@@ -46,8 +46,8 @@ def _quantity(value, label) -> int:
     return value
 
 
-def _parse_lines(village: Village, lines) -> list[tuple[Product, int]]:
-    """(product id or Product, quantity) pairs → locked-order list of (Product, quantity); duplicates merged."""
+def _wanted(lines) -> dict[int, int]:
+    """(product id or Product, quantity) pairs → {product id: quantity}, duplicates merged; refuses bad input."""
     lines = list(lines or [])
     if not lines:
         raise StoreError(_("请至少选择一件商品"))
@@ -59,6 +59,12 @@ def _parse_lines(village: Village, lines) -> list[tuple[Product, int]]:
         if isinstance(product_id, bool) or not isinstance(product_id, int) or product_id < 1:
             raise StoreError(_("商品编号无效：%(value)s") % {"value": product_id})
         wanted[product_id] = wanted.get(product_id, 0) + _quantity(quantity, f"#{product_id}")
+    return wanted
+
+
+def _parse_lines(village: Village, lines) -> list[tuple[Product, int]]:
+    """(product id or Product, quantity) pairs → locked-order list of (Product, quantity); duplicates merged."""
+    wanted = _wanted(lines)
     products = fastsql.fetch(Product, wanted)
     parsed = []
     for product_id in sorted(wanted):
@@ -110,26 +116,69 @@ def _take_stock(product: Product, quantity: int) -> int:
     return left
 
 
-def _take_stocks(parsed: list[tuple[Product, int]]) -> dict[int, int]:
-    """Take every line's quantity in one guarded ``UPDATE ... FROM (VALUES ...) RETURNING``: the stock left per
-    product, or OutOfStock naming the first product that is short (and the caller's transaction rolls back)."""
-    if len(parsed) == 1 or connection.vendor == "sqlite":  # SQLite: plain UPDATEs are the cheaper (ledger.py)
-        return {product.pk: _take_stock(product, quantity) for product, quantity in parsed}
+def _total(parsed: list[tuple[Product, int]]) -> int:
+    total = sum(product.price * quantity for product, quantity in parsed)
+    if total > ledger.MAX_AMOUNT:
+        raise InvalidAmount(_("一次兑换不能超过 %(max)s 分") % {"max": ledger.MAX_AMOUNT})
+    return total
+
+
+TAKEN_COLUMNS = ("id", "name", "price", "unit", "stock")
+
+
+def _take_lines(village: Village, lines) -> tuple[list[tuple[Product, int]], dict[int, int]]:
+    """The counter's hot path: every line's stock taken by a guarded ``UPDATE ... RETURNING`` that also checks the
+    product is this village's and on sale, and returns what the redemption needs of it (name, price, unit), so
+    no separate read. If any line is not taken, the lines are checked one by one as ``_parse_lines`` and
+    ``_take_stock`` do, to refuse with the exact reason (the caller's transaction then rolls back what was
+    taken). Returns ([(product, quantity)] in product order, {product id: stock left})."""
+    wanted = _wanted(lines)
+    if any(quantity > MAX_QUANTITY for quantity in wanted.values()):  # merged lines over the limit: say which
+        _parse_lines(village, lines)
     table = Product._meta.db_table
+    returning = ", ".join(f"{table}.{column}" for column in TAKEN_COLUMNS)
+    rows = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET stock = {table}.stock - v.column2 "
-            f"FROM (VALUES {', '.join(['(%s, %s)'] * len(parsed))}) AS v "
-            f"WHERE {table}.id = v.column1 AND {table}.stock >= v.column2 RETURNING {table}.id, {table}.stock",
-            [value for product, quantity in parsed for value in (product.pk, quantity)],
-        )
-        left = dict(cursor.fetchall())
-    if left:
-        send_after_commit(store_changed, parsed[0][0].village_id)
+        if connection.vendor == "sqlite" or len(wanted) == 1:  # SQLite: plain UPDATEs are the cheaper (ledger.py)
+            for product_id in sorted(wanted):
+                cursor.execute(
+                    f"UPDATE {table} SET stock = stock - %s WHERE id = %s AND village_id = %s AND active "
+                    f"AND stock >= %s RETURNING {returning}",
+                    [wanted[product_id], product_id, village.pk, wanted[product_id]],
+                )
+                row = cursor.fetchone()
+                if row is None:
+                    break
+                rows.append(row)
+        else:
+            cursor.execute(
+                f"UPDATE {table} SET stock = {table}.stock - v.column2 "
+                f"FROM (VALUES {', '.join(['(%s, %s)'] * len(wanted))}) AS v "
+                f"WHERE {table}.id = v.column1 AND {table}.village_id = %s AND {table}.active "
+                f"AND {table}.stock >= v.column2 RETURNING {returning}",
+                [value for product_id in sorted(wanted) for value in (product_id, wanted[product_id])] + [village.pk],
+            )
+            rows = cursor.fetchall()
+    if rows:
+        send_after_commit(store_changed, village.pk)
+    taken = {row[0]: row for row in rows}
+    if len(taken) == len(wanted):
+        parsed = [
+            (
+                Product(id=pk, village_id=village.pk, name=name, price=price, unit=unit, stock=stock, active=True),
+                wanted[pk],
+            )
+            for pk, name, price, unit, stock in (taken[pk] for pk in sorted(wanted))
+        ]
+        return parsed, {pk: row[4] for pk, row in taken.items()}
+    # Something is wrong: say what, in the order the checks always ran (product, total, stock).
+    parsed = _parse_lines(village, lines)
+    _total(parsed)
+    left = {pk: row[4] for pk, row in taken.items()}
     for product, quantity in parsed:
         if product.pk not in left:
-            _take_stock(product, quantity)  # raises OutOfStock with the stock there is
-    return left
+            left[product.pk] = _take_stock(product, quantity)  # refuses with the stock there is
+    return parsed, left
 
 
 def _put_stock(product: Product, quantity: int) -> int:
@@ -161,11 +210,8 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
     answer = {"village": village.id, "number": head.seq + 1}
 
     def run():
-        parsed = _parse_lines(village, lines)
-        total = sum(product.price * quantity for product, quantity in parsed)
-        if total > ledger.MAX_AMOUNT:
-            raise InvalidAmount(_("一次兑换不能超过 %(max)s 分") % {"max": ledger.MAX_AMOUNT})
-        stock_left = _take_stocks(parsed)
+        parsed, stock_left = _take_lines(village, lines)
+        total = _total(parsed)
         system, accounts = ledger.accounts_for(village, households=[household], system=(Account.Kind.STORE,))
         account = accounts[household.id]
         try:

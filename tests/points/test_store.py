@@ -135,6 +135,17 @@ def test_bad_lines_are_refused_with_a_message(cast, store, lines, message):
     assert counts() == before
 
 
+def test_merged_lines_over_the_limit_are_refused_even_with_the_stock_there(cast, store):
+    stock_receive(actor=cast.storekeeper_a, product=store["soap"], quantity=999, idempotency_key="lots-1")
+    stock_receive(actor=cast.storekeeper_a, product=store["soap"], quantity=999, idempotency_key="lots-2")
+    before = counts()
+    with pytest.raises(StoreError, match="肥皂 的数量应为 1 到 999"):
+        redeem(cast, [(store["soap"].pk, 600), (store["soap"].pk, 600)])
+    assert counts() == before
+    store["soap"].refresh_from_db()
+    assert store["soap"].stock == 2048
+
+
 def test_inactive_and_foreign_products_are_refused(cast, store):
     Product.objects.filter(pk=store["oil"].pk).update(active=False)
     with pytest.raises(StoreError, match="菜籽油 已下架"):
