@@ -31,6 +31,7 @@ from points.awards import points_award
 from points.models import RubricCategory, RubricItem, Transfer
 from points.selectors import household_balance
 from points.verify import verify_ledger
+from tests.e2e.browser import CHROMIUM, NEEDS_CHROMIUM
 from tests.factories import make_household
 
 LIST = "/admin/snippets/campaigns/campaign/"
@@ -885,15 +886,14 @@ def test_a_draft_is_edited_and_a_started_campaign_is_not(client_for, cast):
 
 # --- paper ballots in a real browser, by keyboard only -------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs the system Chromium (apt-get install chromium)")
+@NEEDS_CHROMIUM
 def test_paper_ballots_by_keyboard_in_a_browser(live_server, cast, voting):
     """Number, Enter, name shown; 1 and 3 tick, Enter records; the form is back with focus in the number field;
     a refusal keeps the entry. No console errors, no request off the server."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as sync_api
+
     sync_api.expect.set_options(timeout=20_000)  # assertions wait longer on a loaded machine
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     expect = sync_api.expect

@@ -16,18 +16,16 @@ from points.models import Product, Redemption, RubricCategory, RubricItem
 from points.selectors import household_balance
 from points.store import stock_receive
 
+from .browser import CHROMIUM, NEEDS_CHROMIUM
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM would otherwise refuse to be called here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-sync_api = pytest.importorskip("playwright.sync_api")
+import playwright.sync_api as sync_api
 
 sync_api.expect.set_options(timeout=20_000)  # assertions wait longer on a loaded machine
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the system Chromium (apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture

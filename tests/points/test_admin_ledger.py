@@ -29,6 +29,7 @@ from points.models import (
 )
 from points.notices import notice_publish, objection_file
 from points.selectors import household_balance
+from tests.e2e.browser import CHROMIUM, NEEDS_CHROMIUM
 from tests.factories import make_household
 
 MANAGERS_ONLY = ["grid_worker_a", "storekeeper_a"]  # may see the ledger, may not move points
@@ -962,8 +963,6 @@ def test_admin_pages_render_for_township_staff(client_for, cast, rubric, objecti
 
 # --- the award form in a real browser -----------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 def shot(page, name):
     """HEHE_SCREENSHOTS=/some/dir keeps a screenshot of each step (never inside the repository)."""
@@ -973,11 +972,12 @@ def shot(page, name):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs the system Chromium (apt-get install chromium)")
+@NEEDS_CHROMIUM
 def test_award_form_picker_in_a_browser(live_server, cast, rubric):
     """Pick households by pinyin initials and name as you type, choose the member, read the summary, double click:
     one award. Then a whole group, through the confirm dialog. No console errors, no request off the server."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as sync_api
+
     sync_api.expect.set_options(timeout=20_000)  # assertions wait longer on a loaded machine
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     expect = sync_api.expect
