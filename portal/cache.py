@@ -256,7 +256,17 @@ class PageCacheMiddleware:
 # --- the fast path -------------------------------------------------------------------------------------------
 
 # Paths that are never public pages: no cache lookup for them.
-NEVER_PAGES = ("/admin/", "/api/", "/django-admin/", "/documents/", "/i18n/", "/me/", "/login/", "/logout/")
+NEVER_PAGES = (
+    "/admin/",
+    "/api/",
+    "/django-admin/",
+    "/documents/",
+    "/i18n/",
+    "/me/",
+    "/login/",
+    "/logout/",
+    "/search/",  # never stored (unbounded keys): no lookup either
+)
 
 
 class PageCacheFastPathMiddleware:
