@@ -56,7 +56,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 SQLITE_OPTIONS = {
     # WAL lets readers go on while one writer writes; IMMEDIATE makes a transaction take the write lock at
     # BEGIN, so two writers queue (busy timeout) instead of one failing with "database is locked" mid-way.
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    # temp_store=MEMORY: a statement with RETURNING (or ON CONFLICT) opens a statement journal, by default a temp
+    # file per statement; in memory it costs ~15 µs instead of ~120 µs (bench/ledger.py, the transfer INSERT).
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
 }
