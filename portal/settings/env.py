@@ -58,7 +58,9 @@ SQLITE_OPTIONS = {
     # BEGIN, so two writers queue (busy timeout) instead of one failing with "database is locked" mid-way.
     # temp_store=MEMORY: a statement with RETURNING (or ON CONFLICT) opens a statement journal, by default a temp
     # file per statement; in memory it costs ~15 µs instead of ~120 µs (bench/ledger.py, the transfer INSERT).
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+    ),
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
 }
