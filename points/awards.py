@@ -45,15 +45,16 @@ def rubric_item_applies(village: Village, item: RubricItem) -> bool:
     the village's district that the village has not overridden. One statement (none for the village's own)."""
     if item.village_id is not None:
         return item.village_id == village.pk
-    rubric, villages, townships = (m._meta.db_table for m in (RubricItem, Village, Township))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS(SELECT 1 FROM {villages} v JOIN {townships} t ON t.id = v.township_id "
-            f"WHERE v.id = %s AND t.district_id = %s) "
-            f"AND NOT EXISTS(SELECT 1 FROM {rubric} WHERE village_id = %s AND overrides_id = %s)",
-            [village.pk, item.district_id, village.pk, item.pk],
-        )
+        cursor.execute(_APPLIES, [village.pk, item.district_id, village.pk, item.pk])
         return bool(cursor.fetchone()[0])
+
+
+_APPLIES = (
+    f"SELECT EXISTS(SELECT 1 FROM {Village._meta.db_table} v JOIN {Township._meta.db_table} t "
+    f"ON t.id = v.township_id WHERE v.id = %s AND t.district_id = %s) "
+    f"AND NOT EXISTS(SELECT 1 FROM {RubricItem._meta.db_table} WHERE village_id = %s AND overrides_id = %s)"
+)
 
 
 def _require(actor, capability: Capability, village_id: int) -> None:
@@ -72,9 +73,9 @@ def _cap_window(item: RubricItem, today: datetime.date) -> tuple[datetime.date, 
 
 def _check_caps(item: RubricItem, households: list[Household]) -> None:
     """Refuse the whole batch if any household would pass the item's cap in the current period."""
-    window = _cap_window(item, ledger.month_of())
-    if window is None:
+    if item.cap_period not in (RubricItem.CapPeriod.MONTH, RubricItem.CapPeriod.YEAR):
         return
+    window = _cap_window(item, ledger.month_of())
     sign = 1 if item.kind == RubricItem.Kind.AWARD else -1
     used = dict(
         Transfer.objects.filter(

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from . import clock
@@ -86,9 +86,11 @@ class Posting:
 
 
 def month_of(moment: datetime.datetime | None = None) -> datetime.date:
-    """The first day of the month (Asia/Shanghai) that ``moment`` falls in."""
-    local = timezone.localtime(moment or clock.now())
-    return local.date().replace(day=1)
+    """The first day of the month that ``moment`` falls in, in the project's zone (``TIME_ZONE``, Asia/Shanghai).
+
+    The ledger's month is the village's, never a request's activated zone (and so it costs no thread-local
+    look-up: this is on every write's path)."""
+    return (moment or clock.now()).astimezone(timezone.get_default_timezone()).date().replace(day=1)
 
 
 def system_account(village: Village, kind: str) -> AccountRef:
@@ -129,8 +131,10 @@ def accounts_for(
         return {}, {}
     sql = f"SELECT id, village_id, kind, household_id FROM {table} WHERE {' OR '.join(conditions)}"
 
+    db = connections[DEFAULT_DB_ALIAS]
+
     def read():
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         kinds, owned = {}, {}
@@ -162,27 +166,38 @@ def transfer_hash(prev_hash: str, fields: dict) -> str:
 
 
 def hashed_fields(t: Transfer) -> dict:
-    """The fields the chain covers. ``verify_ledger`` calls this on stored rows, ``post`` on new ones."""
-    created = t.created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    """The fields the chain covers. ``verify_ledger`` calls this on stored rows; ``post`` hashes the same
+    values (``TRANSFER_ATTNAMES`` order) before it builds the row."""
+    return _hashed(
+        [getattr(t, name) for name in TRANSFER_ATTNAMES[:HASH]],
+        t.period.isoformat(),
+        t.created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+    )
+
+
+def _hashed(values: list, period: str, created: str) -> dict:
+    """The hashed fields from a transfer's column values in ``TRANSFER_ATTNAMES`` order (the dates as text)."""
+    (village, seq, debit, credit, amount, code, household, member, item, item_name, conduct, _period, actor,
+     acted_for, memo, photo, reverses, reason) = values  # fmt: skip
     return {
-        "village": t.village_id,
-        "seq": t.seq,
-        "debit": t.debit_account_id,
-        "credit": t.credit_account_id,
-        "amount": t.amount,
-        "code": t.code,
-        "household": t.household_id,
-        "member": t.member_id,
-        "item": t.rubric_item_id,
-        "item_name": t.item_name,
-        "conduct": t.conduct_delta,
-        "period": t.period.isoformat(),
-        "actor": t.actor_id,
-        "acted_for": t.acted_for_id,
-        "memo": t.memo,
-        "photo": t.photo_id,
-        "reverses": t.reverses_id,
-        "reason": t.reason,
+        "village": village,
+        "seq": seq,
+        "debit": debit,
+        "credit": credit,
+        "amount": amount,
+        "code": code,
+        "household": household,
+        "member": member,
+        "item": item,
+        "item_name": item_name,
+        "conduct": conduct,
+        "period": period,
+        "actor": actor,
+        "acted_for": acted_for,
+        "memo": memo,
+        "photo": photo,
+        "reverses": reverses,
+        "reason": reason,
         "created_at": created,
     }
 
@@ -191,15 +206,10 @@ def lock_head(village: Village) -> Head:
     """Lock the village's chain head for this transaction (PostgreSQL: a row lock; SQLite: the IMMEDIATE
     transaction already holds the database's write lock). One statement, which also reads whether the current
     month is closed (``head.month_closed``, for ``post``): this is on every write's path."""
-    head_table, notice_table = LedgerHead._meta.db_table, MonthlyNotice._meta.db_table
-    lock = " FOR NO KEY UPDATE OF h" if connection.features.has_select_for_update else ""
+    db = connections[DEFAULT_DB_ALIAS]
     period = month_of(clock.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT h.seq, h.hash, EXISTS(SELECT 1 FROM {notice_table} n WHERE n.village_id = h.village_id "
-            f"AND n.period = %s AND n.closed_at IS NOT NULL) FROM {head_table} h WHERE h.village_id = %s{lock}",
-            [connection.ops.adapt_datefield_value(period), village.pk],
-        )
+    with db.cursor() as cursor:
+        cursor.execute(_lock_head_sql(db.vendor), [db.ops.adapt_datefield_value(period), village.pk])
         row = cursor.fetchone()
     if row is None:
         try:
@@ -211,12 +221,33 @@ def lock_head(village: Village) -> Head:
     return Head(village_id=village.pk, seq=row[0], hash=row[1], period=period, month_closed=bool(row[2]))
 
 
+@functools.cache
+def _lock_head_sql(vendor: str) -> str:
+    head_table, notice_table = LedgerHead._meta.db_table, MonthlyNotice._meta.db_table
+    lock = " FOR NO KEY UPDATE OF h" if vendor == "postgresql" else ""
+    return (
+        f"SELECT h.seq, h.hash, EXISTS(SELECT 1 FROM {notice_table} n WHERE n.village_id = h.village_id "
+        f"AND n.period = %s AND n.closed_at IS NOT NULL) FROM {head_table} h WHERE h.village_id = %s{lock}"
+    )
+
+
 def is_month_closed(village_id: int, period: datetime.date) -> bool:
     return MonthlyNotice.objects.filter(village_id=village_id, period=period, closed_at__isnull=False).exists()
 
 
 FEW_ACCOUNTS = 8  # up to this many, SQLite updates balances one statement each (see _move_balances)
-INSERT_CHUNK = 500  # rows per statement (SQLite allows 32,766 parameters; a transfer row has 20)
+INSERT_CHUNK = 500  # rows per statement (SQLite allows 32,766 parameters; a transfer row has 21)
+
+TRANSFER_FIELDS = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
+TRANSFER_ATTNAMES = [f.attname for f in TRANSFER_FIELDS]
+# ``post`` builds rows positionally in this order (the model's field order), hashing all but the last three.
+HASH = TRANSFER_ATTNAMES.index("created_at")
+PERIOD = TRANSFER_ATTNAMES.index("period")
+assert TRANSFER_ATTNAMES == [
+    "village_id", "seq", "debit_account_id", "credit_account_id", "amount", "code", "household_id", "member_id",
+    "rubric_item_id", "item_name", "conduct_delta", "period", "actor_id", "acted_for_id", "memo", "photo_id",
+    "reverses_id", "reason", "created_at", "prev_hash", "hash",
+], "points.ledger.post builds transfer rows in the model's field order: update it with the model"  # fmt: skip
 
 
 def post(*, village: Village, postings: list[Posting], actor, head: Head | None = None) -> list[Transfer]:
@@ -224,73 +255,76 @@ def post(*, village: Village, postings: list[Posting], actor, head: Head | None 
 
     Must run inside the caller's ``transaction.atomic`` so that a refusal rolls back what the caller did too.
     ``head`` is the village's head as ``lock_head`` returned it earlier in this transaction (else it is locked
-    here). Statements: one UPDATE for all balances, one INSERT for the transfers and one upsert for the summaries
-    (per 500 rows), one UPDATE of the head: the rows a hand-written transaction would write, no more.
+    here). Statements: the balances (one UPDATE per 500 accounts; on SQLite one per account up to eight), one
+    INSERT for the transfers and one upsert for the summaries (per 500 rows), one UPDATE of the head: the rows a
+    hand-written transaction would write, no more. The transfers are built from their column values (no ORM
+    compiling; the objects given in the postings are attached as the related objects) and returned with ids.
     """
-    if not connection.in_atomic_block:
+    db = connections[DEFAULT_DB_ALIAS]
+    if not db.in_atomic_block:
         raise LedgerError("ledger.post must run inside transaction.atomic")
     if not postings:
         return []
+    village_id = village.pk
     for p in postings:
         if not isinstance(p.amount, int) or isinstance(p.amount, bool) or not 0 < p.amount <= MAX_AMOUNT:
             raise InvalidAmount()
         if p.debit.id == p.credit.id:
             raise LedgerError("debit and credit accounts must differ")
-        if p.debit.village_id != village.id or p.credit.village_id != village.id:
+        if p.debit.village_id != village_id or p.credit.village_id != village_id:
             raise LedgerError("accounts of another village")
 
     now = clock.now()
     period = month_of(now)
-    if head is None or head.village_id != village.pk or head.period != period:
+    if head is None or head.village_id != village_id or head.period != period:
         head = lock_head(village)  # not locked yet in this transaction, or the month turned since
     if head.month_closed:
         raise MonthClosed()
 
-    _move_balances(postings)
-
-    transfers = []
-    prev_hash, seq = head.hash, head.seq
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    period_text = period.isoformat()
+    created_text = now.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    created_db, period_db = db.ops.adapt_datetimefield_value(now), db.ops.adapt_datefield_value(period)
+    prev_hash, seq = head.hash, head.seq
+    transfers, rows = [], []
     for p in postings:
         seq += 1
-        transfer = Transfer(
-            village=village,
-            seq=seq,
-            debit_account_id=p.debit.id,
-            credit_account_id=p.credit.id,
-            amount=p.amount,
-            code=p.code,
-            household=p.household,
-            member_id=p.member_id,
-            rubric_item_id=p.rubric_item_id,
-            item_name=p.item_name[:80],
-            conduct_delta=p.conduct_delta,
-            period=period,
-            actor_id=actor_id,
-            acted_for_id=p.acted_for_id,
-            memo=p.memo[:200],
-            photo_id=p.photo_id,
-            reverses=p.reverses,
-            reason=p.reason[:200],
-            created_at=now,
-            prev_hash=prev_hash,
-        )
-        transfer.hash = transfer_hash(prev_hash, hashed_fields(transfer))
-        prev_hash = transfer.hash
+        values = [
+            village_id, seq, p.debit.id, p.credit.id, p.amount, p.code,
+            p.household.pk if p.household is not None else None, p.member_id, p.rubric_item_id,
+            p.item_name[:80], p.conduct_delta, period, actor_id, p.acted_for_id, p.memo[:200], p.photo_id,
+            p.reverses.pk if p.reverses is not None else None, p.reason[:200],
+        ]  # fmt: skip
+        digest = transfer_hash(prev_hash, _hashed(values, period_text, created_text))
+        transfer = Transfer(None, *values, now, prev_hash, digest)
+        cache = transfer._state.fields_cache
+        cache["village"] = village
+        if p.household is not None:
+            cache["household"] = p.household
+        if p.reverses is not None:
+            cache["reverses"] = p.reverses
+        values[PERIOD] = period_db
+        values += (created_db, prev_hash, digest)
+        rows.append(values)
         transfers.append(transfer)
-    _insert_transfers(transfers)
-    _add_to_summaries(village.id, period, transfers)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {LedgerHead._meta.db_table} SET seq = %s, hash = %s WHERE village_id = %s",
-            [seq, prev_hash, village.pk],
-        )
+        prev_hash = digest
+
+    with db.cursor() as cursor:
+        _move_balances(cursor, db.vendor, postings)
+        _insert_transfers(cursor, db.vendor, transfers, rows)
+        _add_to_summaries(cursor, village_id, period_db, transfers)
+        cursor.execute(_HEAD_UPDATE, [seq, prev_hash, village_id])
     head.seq, head.hash = seq, prev_hash
-    send_after_commit(ledger_changed, village.pk)
+    send_after_commit(ledger_changed, village_id)
     return transfers
 
 
-def _move_balances(postings: list[Posting]) -> None:
+_HEAD_UPDATE = f"UPDATE {LedgerHead._meta.db_table} SET seq = %s, hash = %s WHERE village_id = %s"
+_ACCOUNTS = Account._meta.db_table
+_MOVE_ONE = f"UPDATE {_ACCOUNTS} SET debits = debits + %s, credits = credits + %s, balance = balance + %s WHERE id = %s"
+
+
+def _move_balances(cursor, vendor: str, postings: list[Posting]) -> None:
     """Every account's debits, credits and balance in one UPDATE (per 500 accounts). A guarded debit lands only
     if the balance covers it, in the same statement (no read-then-write race): an account left out means not
     enough points, and the caller's transaction rolls back."""
@@ -302,78 +336,62 @@ def _move_balances(postings: list[Posting]) -> None:
         credits[p.credit.id] += p.amount
         if p.guard:
             guarded.add(p.debit.id)
-    table = Account._meta.db_table
     rows = [
         (account_id, debits.get(account_id, 0), credits.get(account_id, 0), 1 if account_id in guarded else 0)
         for account_id in sorted(set(debits) | set(credits))
     ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite" and len(rows) <= FEW_ACCOUNTS:
-            # SQLite: plain UPDATEs by primary key cost microseconds each, an UPDATE ... FROM (VALUES) ten times
-            # more; no round trips to save on an embedded database.
-            for account_id, debit, credit, guard in rows:
-                cursor.execute(
-                    f"UPDATE {table} SET debits = debits + %s, credits = credits + %s, balance = balance + %s "
-                    f"WHERE id = %s" + (" AND balance >= %s" if guard else ""),
-                    [debit, credit, credit - debit, account_id] + ([debit] if guard else []),
-                )
-                if cursor.rowcount != 1:
-                    raise InsufficientPoints()
-            return
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            cursor.execute(
-                # VALUES names its columns column1..column4 on both backends: (id, debit, credit, guarded).
-                # No WITH: Python's sqlite3 reports no rowcount for a statement that does not start with UPDATE.
-                f"UPDATE {table} SET debits = {table}.debits + v.column2, credits = {table}.credits + v.column3, "
-                f"balance = {table}.balance + v.column3 - v.column2 "
-                f"FROM (VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}) AS v "
-                f"WHERE {table}.id = v.column1 AND (v.column4 = 0 OR {table}.balance >= v.column2)",
-                [value for row in chunk for value in row],
-            )
-            if cursor.rowcount != len(chunk):
+    if vendor == "sqlite" and len(rows) <= FEW_ACCOUNTS:
+        # SQLite: plain UPDATEs by primary key cost microseconds each, an UPDATE ... FROM (VALUES) ten times
+        # more; no round trips to save on an embedded database.
+        for account_id, debit, credit, guard in rows:
+            if guard:
+                cursor.execute(_MOVE_ONE + " AND balance >= %s", [debit, credit, credit - debit, account_id, debit])
+            else:
+                cursor.execute(_MOVE_ONE, [debit, credit, credit - debit, account_id])
+            if cursor.rowcount != 1:
                 raise InsufficientPoints()
-
-
-TRANSFER_FIELDS = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
-TRANSFER_ATTNAMES = [f.attname for f in TRANSFER_FIELDS]
-CREATED_AT, PERIOD = TRANSFER_ATTNAMES.index("created_at"), TRANSFER_ATTNAMES.index("period")
+        return
+    table = _ACCOUNTS
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        cursor.execute(
+            # VALUES names its columns column1..column4 on both backends: (id, debit, credit, guarded).
+            # No WITH: Python's sqlite3 reports no rowcount for a statement that does not start with UPDATE.
+            f"UPDATE {table} SET debits = {table}.debits + v.column2, credits = {table}.credits + v.column3, "
+            f"balance = {table}.balance + v.column3 - v.column2 "
+            f"FROM (VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}) AS v "
+            f"WHERE {table}.id = v.column1 AND (v.column4 = 0 OR {table}.balance >= v.column2)",
+            [value for row in chunk for value in row],
+        )
+        if cursor.rowcount != len(chunk):
+            raise InsufficientPoints()
 
 
 @functools.cache
-def _transfer_sql_parts(vendor: str) -> tuple[str, str]:
+def _insert_sql(vendor: str, rows: int) -> str:
+    quote = connection.ops.quote_name
     placeholder = "(" + ", ".join(["%s"] * len(TRANSFER_FIELDS)) + ")"
-    return placeholder, ", ".join(connection.ops.quote_name(f.column) for f in TRANSFER_FIELDS)
+    return (
+        f"INSERT INTO {Transfer._meta.db_table} ({', '.join(quote(f.column) for f in TRANSFER_FIELDS)}) "
+        f"VALUES {', '.join([placeholder] * rows)} RETURNING id"
+    )
 
 
-def _insert_transfers(transfers: list[Transfer]) -> None:
-    """Multi-row ``INSERT ... RETURNING id`` (both backends), setting each transfer's id."""
-    table = Transfer._meta.db_table
-    placeholder, columns = _transfer_sql_parts(connection.vendor)
-    # Every value is already what the database takes (ids, strings, whole numbers) but the two dates: adapted
-    # once here for the whole list (they are the same for every transfer of one post).
-    first = transfers[0]
-    created_db = connection.ops.adapt_datetimefield_value(first.created_at)
-    period_db = connection.ops.adapt_datefield_value(first.period)
-    with connection.cursor() as cursor:
-        for start in range(0, len(transfers), INSERT_CHUNK):
-            chunk = transfers[start : start + INSERT_CHUNK]
-            params = []
-            for t in chunk:
-                values = t.__dict__
-                row = [values[name] for name in TRANSFER_ATTNAMES]
-                row[CREATED_AT], row[PERIOD] = created_db, period_db
-                params += row
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} RETURNING id",
-                params,
-            )
-            for t, (transfer_id,) in zip(chunk, cursor.fetchall(), strict=True):
-                t.id = transfer_id
-                t._state.adding = False
+def _insert_transfers(cursor, vendor: str, transfers: list[Transfer], rows: list[list]) -> None:
+    """Multi-row ``INSERT ... RETURNING id`` (both backends), setting each transfer's id. ``rows``: the column
+    values as the database takes them (``post`` adapts the two dates once for all)."""
+    for start in range(0, len(transfers), INSERT_CHUNK):
+        chunk = transfers[start : start + INSERT_CHUNK]
+        cursor.execute(
+            _insert_sql(vendor, len(chunk)), [value for row in rows[start : start + INSERT_CHUNK] for value in row]
+        )
+        for t, (transfer_id,) in zip(chunk, cursor.fetchall(), strict=True):
+            t.id = transfer_id
+            t._state.adding = False
+            t._state.db = DEFAULT_DB_ALIAS
 
 
-def _add_to_summaries(village_id: int, period: datetime.date, transfers: list[Transfer]) -> None:
+def _add_to_summaries(cursor, village_id: int, period_db, transfers: list[Transfer]) -> None:
     totals: dict[int, list[int]] = {}
     for t in transfers:
         if t.household_id is None or (t.conduct_delta == 0 and t.code not in CONDUCT_CODES):
@@ -387,18 +405,16 @@ def _add_to_summaries(village_id: int, period: datetime.date, transfers: list[Tr
     if not totals:
         return
     table = PeriodSummary._meta.db_table
-    period_db = connection.ops.adapt_datefield_value(period)
     rows = list(totals.items())
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            cursor.execute(
-                f"INSERT INTO {table} (village_id, household_id, period, conduct, awarded, deducted) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-                + f" ON CONFLICT (household_id, period) DO UPDATE SET conduct = {table}.conduct + excluded.conduct, "
-                f"awarded = {table}.awarded + excluded.awarded, deducted = {table}.deducted + excluded.deducted",
-                [v for h, (c, a, d) in chunk for v in (village_id, h, period_db, c, a, d)],
-            )
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        cursor.execute(
+            f"INSERT INTO {table} (village_id, household_id, period, conduct, awarded, deducted) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            + f" ON CONFLICT (household_id, period) DO UPDATE SET conduct = {table}.conduct + excluded.conduct, "
+            f"awarded = {table}.awarded + excluded.awarded, deducted = {table}.deducted + excluded.deducted",
+            [v for h, (c, a, d) in chunk for v in (village_id, h, period_db, c, a, d)],
+        )
 
 
 def idempotent(
@@ -412,7 +428,8 @@ def idempotent(
     holds the village's head, so it knows the sequence numbers it will write): stored with the key, one statement
     fewer; ``run``'s return value is then ignored.
     """
-    if not connection.in_atomic_block:
+    db = connections[DEFAULT_DB_ALIAS]
+    if not db.in_atomic_block:
         raise LedgerError("idempotent() must run inside transaction.atomic")
     key = (key or "").strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
@@ -422,19 +439,16 @@ def idempotent(
     ).hexdigest()
     # INSERT ... ON CONFLICT DO NOTHING: no savepoint; on PostgreSQL a concurrent insert of the same key makes
     # this statement wait for that transaction, then do nothing if it committed.
-    table, fields = IdempotencyKey._meta.db_table, IdempotencyKey._meta
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (actor_id, {connection.ops.quote_name('key')}, operation, request_hash, result, "
-            f"created_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, {connection.ops.quote_name('key')}) "
-            f"DO NOTHING RETURNING id",
+            _idempotency_sql(db.vendor),
             [
                 actor.pk,
                 key,
                 operation,
                 digest,
-                fields.get_field("result").get_db_prep_save(result or {}, connection),
-                fields.get_field("created_at").get_db_prep_save(clock.now(), connection),
+                _RESULT.get_db_prep_save(result or {}, db),
+                db.ops.adapt_datetimefield_value(clock.now()),
             ],
         )
         row = cursor.fetchone()
@@ -447,12 +461,24 @@ def idempotent(
         run()
         return result, False
     result = run()
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET result = %s WHERE id = %s",
-            [fields.get_field("result").get_db_prep_save(result, connection), row[0]],
+            f"UPDATE {IdempotencyKey._meta.db_table} SET result = %s WHERE id = %s",
+            [_RESULT.get_db_prep_save(result, db), row[0]],
         )
     return result, False
+
+
+_RESULT = IdempotencyKey._meta.get_field("result")
+
+
+@functools.cache
+def _idempotency_sql(vendor: str) -> str:
+    table, key = IdempotencyKey._meta.db_table, connection.ops.quote_name("key")
+    return (
+        f"INSERT INTO {table} (actor_id, {key}, operation, request_hash, result, created_at) "
+        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, {key}) DO NOTHING RETURNING id"
+    )
 
 
 def conduct_delta_for(code: str, amount: int) -> int:
