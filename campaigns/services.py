@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -35,6 +36,7 @@ from .models import (
     PhaseChange,
     ResultObjection,
     Winner,
+    new_receipt,
 )
 
 Phase = Campaign.Phase
@@ -357,7 +359,15 @@ def _check_ballot(campaign: Campaign, household: Household, ids: list[int]) -> N
         raise BadBallot(_("所选的候选不在本次评选的候选名单中"))
 
 
-@transaction.atomic
+class _AlreadyCast(Exception):
+    """Raised out of ``_ballot_cast``'s transaction (rolling back what it wrote) when the household's ballot
+    record already exists; ``ballot_cast`` then answers with ``replay``."""
+
+    def __init__(self, replay):
+        super().__init__("already cast")
+        self.replay = replay
+
+
 def ballot_cast(
     *, actor, campaign: Campaign, nominee_ids, idempotency_key: str, household: Household | None = None
 ) -> str:
@@ -366,8 +376,22 @@ def ballot_cast(
     A resident votes for their own household (phone); a committee member enters a paper ballot naming the
     household. The participation credit lands in the same transaction. The idempotency record stores only
     an HMAC of the request and the receipt sealed under the caller's own key, so it does not link the household
-    to its choices.
+    to its choices. A household that has voted gets its receipt back (same key and request) or AlreadyVoted.
     """
+    try:
+        return _ballot_cast(
+            actor=actor,
+            campaign=campaign,
+            nominee_ids=nominee_ids,
+            idempotency_key=idempotency_key,
+            household=household,
+        )
+    except _AlreadyCast as cast:
+        return cast.replay(AlreadyVoted())
+
+
+@transaction.atomic
+def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str, household: Household | None):
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
         raise BadBallot(_("缺少请求编号（Idempotency-Key），或长度超过 100"))
@@ -417,45 +441,58 @@ def ballot_cast(
     now = clock.now()
 
     head = lock_head(household.village)  # the participation credit's ledger lock, taken before the ballot rows
-    record = BallotRecord(
-        campaign=campaign,
-        village_id=household.village_id,
-        household=household,
-        channel=channel,
-        entered_by=actor,
-        cast_at=now,
-    )
-    # The unique (campaign, household) is the guard: a second ballot inserts nothing (no savepoint needed; on
-    # PostgreSQL a concurrent one waits for the first to commit). Plain multi-row INSERTs: see points/fastsql.py.
-    if not fastsql.insert([record], on_conflict_do_nothing=("campaign_id", "household_id")):
-        # This household has voted: a retry (or a concurrent twin that committed first) gets its receipt.
-        return replay(AlreadyVoted())
-    ballot = Ballot(campaign=campaign)
-    fastsql.insert([ballot])
-    fastsql.insert([BallotChoice(ballot=ballot, nomination_id=pk) for pk in sorted(ids)])
+    credit_id = None
     if campaign.participation_points:
-        credit = points_grant(
+        credit_id = points_grant(
             actor=actor,
             household=household,
             amount=campaign.participation_points,
             code=Transfer.Code.VOTE,
             item_name=_("参与「%(title)s」投票") % {"title": campaign.title[:60]},
             head=head,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {BallotRecord._meta.db_table} SET credit_id = %s WHERE id = %s", [credit.pk, record.pk]
-            )
-    idempotency = IdempotencyKey(
-        actor=actor,
-        key=lookup,
-        operation="ballot_cast",
-        request_hash=digest,
-        result={"sealed": _seal(key, ballot.receipt)},
+        ).pk
+    # The unique (campaign, household) is the guard: a second ballot inserts nothing (no savepoint needed; on
+    # PostgreSQL a concurrent one waits for the first to commit), and _AlreadyCast rolls back the credit above.
+    # Plain multi-row INSERTs of the rows' values, no model instances: see points/fastsql.py.
+    inserted = fastsql.insert_rows(
+        BallotRecord,
+        [
+            {
+                "campaign_id": campaign.pk,
+                "village_id": household.village_id,
+                "household_id": household.pk,
+                "channel": channel,
+                "entered_by_id": actor.pk,
+                "cast_at": now,
+                "credit_id": credit_id,
+            }
+        ],
+        on_conflict_do_nothing=("campaign_id", "household_id"),
     )
-    if not fastsql.insert([idempotency], on_conflict_do_nothing=("actor_id", "key")):
+    if inserted is None:
+        # This household has voted: a retry (or a concurrent twin that committed first) gets its receipt.
+        raise _AlreadyCast(replay)
+    ballot_id, receipt = uuid.uuid4(), new_receipt()
+    fastsql.insert_rows(Ballot, [{"id": ballot_id, "campaign_id": campaign.pk, "receipt": receipt}])
+    fastsql.insert_rows(
+        BallotChoice, [{"id": uuid.uuid4(), "ballot_id": ballot_id, "nomination_id": pk} for pk in sorted(ids)]
+    )
+    stored = fastsql.insert_rows(
+        IdempotencyKey,
+        [
+            {
+                "actor_id": actor.pk,
+                "key": lookup,
+                "operation": "ballot_cast",
+                "request_hash": digest,
+                "result": {"sealed": _seal(key, receipt)},
+            }
+        ],
+        on_conflict_do_nothing=("actor_id", "key"),
+    )
+    if stored is None:
         raise IdempotencyConflict()  # the key was used for another household's ballot: this one rolls back
-    return ballot.receipt
+    return receipt
 
 
 # --- results ------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Model ``save()`` is not called and no signals are sent, exactly as with ``bulk_c
 from functools import cache
 
 from django.db import connection
+from django.utils import timezone
 
 # Fields whose Python value (by attname) is already what both backends take: no per-row adaptation needed.
 PLAIN = {
@@ -92,6 +93,50 @@ def insert(objs: list, *, on_conflict_do_nothing: tuple[str, ...] | None = None)
         obj._state.adding = False
         obj._state.db = connection.alias
     return True
+
+
+def insert_rows(model, rows: list[dict], *, on_conflict_do_nothing: tuple[str, ...] | None = None) -> list | None:
+    """INSERT ``rows`` of ``model`` in one statement, without building instances: each row maps field attnames
+    (``village_id``, not ``village``) to values; a field left out takes its default (``auto_now`` /
+    ``auto_now_add``: the time now). Returns the new primary keys in row order, or None if
+    ``on_conflict_do_nothing`` (the columns of a unique constraint) skipped any row."""
+    if not rows:
+        return []
+    spec, known = _row_spec(model)
+    unknown = [name for row in rows for name in row if name not in known]
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field(s) {sorted(set(unknown))} (give attnames, e.g. village_id)")
+    now = None
+    params = []
+    for row in rows:
+        for attname, field, is_plain, automatic in spec:
+            value = row.get(attname, _MISSING)
+            if value is _MISSING:
+                if automatic:
+                    value = now = now or timezone.now()
+                else:
+                    value = field.get_default()
+            params.append(value if is_plain else field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(model, connection.vendor, len(rows), on_conflict_do_nothing), params)
+        found = cursor.fetchall()
+    if len(found) != len(rows):
+        return None
+    return [model._meta.pk.to_python(value) for (value,) in found]
+
+
+_MISSING = object()
+
+
+@cache
+def _row_spec(model) -> tuple[tuple, frozenset]:
+    """Per field (attname, field, sent as it is?, auto_now(_add)?), and every attname a row may give."""
+    fields = _fields(model)
+    spec = tuple(
+        (f.attname, f, is_plain, bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)))
+        for f, is_plain in zip(fields, _plain(model), strict=True)
+    )
+    return spec, frozenset(f.attname for f in fields) | {model._meta.pk.attname}
 
 
 @cache

@@ -237,47 +237,51 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
                 _("积分不足：需要 %(need)s 分，余额 %(balance)s 分") % {"need": total, "balance": balance}
             ) from exc
         now = clock.now()
+        # Built from ids (the related objects attached to the cache): no descriptor work on the hot path.
         redemption = Redemption(
-            village=village,
+            village_id=village.pk,
             number=transfer.seq,  # unique and increasing in the village: the receipt number
-            household=household,
+            household_id=household.pk,
             status=Redemption.Status.RESERVED if reserve else Redemption.Status.COMPLETED,
             total_points=total,
-            transfer=transfer,
-            created_by=actor,
+            transfer_id=transfer.pk,
+            created_by_id=actor.pk,
             created_at=now,
             pickup_deadline=now + village_pickup_window(village) if reserve else None,
         )
+        redemption._state.fields_cache.update(village=village, household=household, transfer=transfer, created_by=actor)
         fastsql.insert([redemption])
-        # Lines and movements: plain multi-row INSERTs (points/fastsql.py), the counter's hot path.
-        fastsql.insert(
+        # Lines and movements: plain multi-row INSERTs of their values (points/fastsql.py), the counter's hot path.
+        fastsql.insert_rows(
+            RedemptionLine,
             [
-                RedemptionLine(
-                    redemption=redemption,
-                    village=village,
-                    product=product,
-                    product_name=product.name,
-                    quantity=quantity,
-                    unit_price=product.price,
-                    points=product.price * quantity,
-                )
+                {
+                    "redemption_id": redemption.pk,
+                    "village_id": village.pk,
+                    "product_id": product.pk,
+                    "product_name": product.name,
+                    "quantity": quantity,
+                    "unit_price": product.price,
+                    "points": product.price * quantity,
+                }
                 for product, quantity in parsed
-            ]
+            ],
         )
-        fastsql.insert(
+        fastsql.insert_rows(
+            StockMovement,
             [
-                StockMovement(
-                    village=village,
-                    product=product,
-                    kind=StockMovement.Kind.REDEMPTION,
-                    quantity=-quantity,
-                    stock_after=stock_left[product.pk],
-                    redemption=redemption,
-                    actor=actor,
-                    created_at=now,
-                )
+                {
+                    "village_id": village.pk,
+                    "product_id": product.pk,
+                    "kind": StockMovement.Kind.REDEMPTION,
+                    "quantity": -quantity,
+                    "stock_after": stock_left[product.pk],
+                    "redemption_id": redemption.pk,
+                    "actor_id": actor.pk,
+                    "created_at": now,
+                }
                 for product, quantity in parsed
-            ]
+            ],
         )
         made.append(redemption)
         if redemption.number != answer["number"]:
