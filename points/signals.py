@@ -3,7 +3,9 @@ points never knows who listens.
 
 ``ledger_changed``: transfers landed in a village (awards, deductions, reversals, redemptions, ballot credits).
 ``store_changed``: a product's stock moved in a village.
-Both carry ``village_id`` and are sent once per transaction per village, after the commit (never on rollback).
+Both carry ``village_id`` and are sent once per transaction per village, after the commit (never on rollback),
+and ``batch``: one object shared by every signal sent after the same commit, so that a receiver doing the same
+work for each (the portal's page-cache purge: a redemption sends both) can do it once.
 """
 
 from django.db import transaction
@@ -19,11 +21,18 @@ def send_after_commit(signal: Signal, village_id: int) -> None:
     The queue is Django's own on-commit list, so a rollback drops the pending send with everything else."""
     connection = transaction.get_connection()
     key = (id(signal), village_id)
-    if any(getattr(entry[1], "hehe_key", None) == key for entry in connection.run_on_commit):
-        return
+    batch = None
+    for entry in connection.run_on_commit:
+        queued = getattr(entry[1], "hehe_key", None)
+        if queued == key:
+            return
+        if queued is not None:
+            batch = entry[1].hehe_batch
+    if batch is None:
+        batch = object()
 
     def send():
-        signal.send(sender=signal, village_id=village_id)
+        signal.send(sender=signal, village_id=village_id, batch=batch)
 
-    send.hehe_key = key
+    send.hehe_key, send.hehe_batch = key, batch
     transaction.on_commit(send, robust=True)

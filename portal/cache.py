@@ -33,6 +33,7 @@ a visitor who unlocked a password-protected page also bypasses the cache altoget
 
 import hashlib
 import re
+import threading
 import time
 
 from django.conf import settings
@@ -119,6 +120,18 @@ def purge_now_and_after_commit(**kwargs) -> None:
         transaction.on_commit(_purge_after_commit, robust=True)
 
 
+_batches = threading.local()
+
+
+def purge_once_per_batch(batch=None, **kwargs) -> None:
+    """Receiver of ``points.signals``: the signals sent after one commit share a ``batch``; one purge serves
+    them all (a counter redemption sends ledger_changed and store_changed: one cache round trip, not two)."""
+    if batch is not None and getattr(_batches, "last", None) is batch:
+        return
+    _batches.last = batch
+    purge_now_and_after_commit()
+
+
 def _purge_on_page_delete(sender, instance, **kwargs):
     purge_now_and_after_commit()
 
@@ -133,8 +146,8 @@ def connect_signals() -> None:
     from points.signals import ledger_changed, store_changed
 
     uid = "portal_page_cache_purge"
-    ledger_changed.connect(purge_now_and_after_commit, dispatch_uid=f"{uid}_ledger")
-    store_changed.connect(purge_now_and_after_commit, dispatch_uid=f"{uid}_store")
+    ledger_changed.connect(purge_once_per_batch, dispatch_uid=f"{uid}_ledger")
+    store_changed.connect(purge_once_per_batch, dispatch_uid=f"{uid}_store")
     page_published.connect(purge_now_and_after_commit, dispatch_uid=f"{uid}_published")
     page_unpublished.connect(purge_now_and_after_commit, dispatch_uid=f"{uid}_unpublished")
     post_page_move.connect(purge_now_and_after_commit, dispatch_uid=f"{uid}_moved")

@@ -322,10 +322,11 @@ def test_ledger_and_store_changes_are_announced_once_after_commit_and_never_on_r
     from points import ledger
     from points.signals import ledger_changed, send_after_commit, store_changed
 
-    heard = []
+    heard, batches = [], []
 
-    def listen(sender, village_id, **kwargs):
+    def listen(sender, village_id, batch, **kwargs):
         heard.append((sender, village_id))
+        batches.append(batch)
 
     ledger_changed.connect(listen)
     store_changed.connect(listen)
@@ -337,6 +338,8 @@ def test_ledger_and_store_changes_are_announced_once_after_commit_and_never_on_r
             send_after_commit(store_changed, village.pk)
             assert heard == []  # nothing before the commit
         assert heard == [(ledger_changed, village.pk), (store_changed, village.pk)]
+        assert batches[0] is batches[1]  # one commit, one batch: a receiver may do its work once
+        first_batch = batches[0]
         heard.clear()
         with pytest.raises(RuntimeError), transaction.atomic():
             send_after_commit(ledger_changed, village.pk)
@@ -356,6 +359,7 @@ def test_ledger_and_store_changes_are_announced_once_after_commit_and_never_on_r
                 actor=None,
             )
         assert heard == [(ledger_changed, village.pk)]
+        assert batches[-1] is not first_batch  # another commit, another batch
     finally:
         ledger_changed.disconnect(listen)
         store_changed.disconnect(listen)

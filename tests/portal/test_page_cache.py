@@ -182,6 +182,29 @@ def test_a_really_committed_award_purges(client, cast, site_pages, rubric_items)
     assert re.search(r"王\*国</td><td>青山村</td><td class=\"num\">10<", response.content.decode())
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_redemption_purges_once_for_its_points_and_its_stock(cast, rubric_items, monkeypatch):
+    """A counter redemption moves points and stock in one commit: ledger_changed and store_changed arrive in one
+    batch, and one purge (one cache round trip) serves both. Two commits, two purges."""
+    import portal.cache
+    from points.store import redemption_create, stock_receive
+
+    award(cast, rubric_items.care, [cast.household_a], "cache-once-award")
+    product = Product.objects.create(village=cast.village_a, name="洗衣粉", price=2, unit="袋")
+    stock_receive(actor=cast.storekeeper_a, product=product, quantity=5, idempotency_key="cache-once-stock")
+    purges = []
+    real_purge = portal.cache.purge
+    monkeypatch.setattr(portal.cache, "purge", lambda: (purges.append(1), real_purge()))
+    for n in (1, 2):
+        redemption_create(
+            actor=cast.storekeeper_a,
+            household=cast.household_a,
+            lines=[(product.pk, 1)],
+            idempotency_key=f"cache-once-{n}",
+        )
+        assert len(purges) == n
+
+
 def test_publishing_unpublishing_moving_and_deleting_pages_purge(client, site_pages):
     index_url = site_pages.news_index.url
     get(client, index_url)
