@@ -116,6 +116,11 @@ def test_sqlite_default_runs_wal_and_immediate_transactions(tmp_path, monkeypatc
         with connections[alias].cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
             assert cursor.fetchone()[0] == "wal"
+            # Statement journals (every INSERT ... RETURNING) in memory, not a temp file each: 2 = MEMORY.
+            cursor.execute("PRAGMA temp_store")
+            assert cursor.fetchone()[0] == 2
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 1  # NORMAL
             cursor.execute("CREATE TABLE t (x integer)")
         # IMMEDIATE: atomic() takes the write lock at BEGIN, before any statement, so a second writer waits.
         with transaction.atomic(using=alias):
