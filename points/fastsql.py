@@ -9,7 +9,7 @@ Model ``save()`` is not called and no signals are sent, exactly as with ``bulk_c
 
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 # Fields whose Python value (by attname) is already what both backends take: no per-row adaptation needed.
@@ -71,17 +71,18 @@ def insert(objs: list, *, on_conflict_do_nothing: tuple[str, ...] | None = None)
     if not objs:
         return True
     model = type(objs[0])
+    db = connections[DEFAULT_DB_ALIAS]
     fields = _fields(model)
     params = []
     plain = _plain(model)
     for obj in objs:
         values = obj.__dict__
         params += [
-            values[f.attname] if is_plain else f.get_db_prep_save(f.pre_save(obj, True), connection)
+            values[f.attname] if is_plain else f.get_db_prep_save(f.pre_save(obj, True), db)
             for f, is_plain in zip(fields, plain, strict=True)
         ]
-    sql = _sql(model, connection.vendor, len(objs), on_conflict_do_nothing)
-    with connection.cursor() as cursor:
+    sql = _sql(model, db.vendor, len(objs), on_conflict_do_nothing)
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if len(rows) != len(objs):
@@ -91,7 +92,7 @@ def insert(objs: list, *, on_conflict_do_nothing: tuple[str, ...] | None = None)
         if pk.auto_created or getattr(obj, pk.attname) is None:
             setattr(obj, pk.attname, pk.to_python(value))
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
     return True
 
 
@@ -106,6 +107,7 @@ def insert_rows(model, rows: list[dict], *, on_conflict_do_nothing: tuple[str, .
     unknown = [name for row in rows for name in row if name not in known]
     if unknown:
         raise TypeError(f"{model.__name__} has no field(s) {sorted(set(unknown))} (give attnames, e.g. village_id)")
+    db = connections[DEFAULT_DB_ALIAS]
     now = None
     params = []
     for row in rows:
@@ -116,9 +118,9 @@ def insert_rows(model, rows: list[dict], *, on_conflict_do_nothing: tuple[str, .
                     value = now = now or timezone.now()
                 else:
                     value = field.get_default()
-            params.append(value if is_plain else field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(model, connection.vendor, len(rows), on_conflict_do_nothing), params)
+            params.append(value if is_plain else field.get_db_prep_save(value, db))
+    with db.cursor() as cursor:
+        cursor.execute(_sql(model, db.vendor, len(rows), on_conflict_do_nothing), params)
         found = cursor.fetchall()
     if len(found) != len(rows):
         return None
@@ -153,14 +155,24 @@ def _columns(model, vendor: str, alias: str):
     return [f"{alias}.{quote(f.column)}" for f in fields], [f.attname for f in fields], converters
 
 
-def _build(model, row, attnames, converters):
+def _build(db, model, row, attnames, converters):
     values = list(row)
     for index, col, functions in converters:
         value = values[index]
         for converter in functions:
-            value = converter(value, col, connection)
+            value = converter(value, col, db)
         values[index] = value
-    return model.from_db(connection.alias, attnames, values)
+    return model.from_db(db.alias, attnames, values)
+
+
+@cache
+def _fetch_sql(model, vendor: str, count: int) -> str:
+    quote = connection.ops.quote_name
+    columns, _attnames, _converters = _columns(model, vendor, "t")
+    return (
+        f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} t "
+        f"WHERE t.{quote(model._meta.pk.column)} IN ({', '.join(['%s'] * count)})"
+    )
 
 
 def fetch(model, pks) -> dict:
@@ -169,41 +181,47 @@ def fetch(model, pks) -> dict:
     pks = list(dict.fromkeys(pks))
     if not pks:
         return {}
-    quote = connection.ops.quote_name
-    columns, attnames, converters = _columns(model, connection.vendor, "t")
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} t "
-        f"WHERE t.{quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, pks)
+    db = connections[DEFAULT_DB_ALIAS]
+    _columns_sql, attnames, converters = _columns(model, db.vendor, "t")
+    with db.cursor() as cursor:
+        cursor.execute(_fetch_sql(model, db.vendor, len(pks)), pks)
         rows = cursor.fetchall()
     found = {}
     for row in rows:
-        instance = _build(model, row, attnames, converters)
+        instance = _build(db, model, row, attnames, converters)
         found[instance.pk] = instance
     return found
 
 
-def get_with(model, pk, relation: str):
-    """``model.objects.select_related(relation).get(pk=pk)`` for one foreign key, in one SELECT with a JOIN."""
+@cache
+def _get_with_sql(model, relation: str, vendor: str) -> str:
     quote = connection.ops.quote_name
     field = model._meta.get_field(relation)
     related = field.related_model
-    own, own_names, own_converters = _columns(model, connection.vendor, "t")
-    theirs, their_names, their_converters = _columns(related, connection.vendor, "r")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(own + theirs)} FROM {quote(model._meta.db_table)} t "
-            f"JOIN {quote(related._meta.db_table)} r ON r.{quote(related._meta.pk.column)} = t.{quote(field.column)} "
-            f"WHERE t.{quote(model._meta.pk.column)} = %s",
-            [pk],
-        )
+    own = _columns(model, vendor, "t")[0]
+    theirs = _columns(related, vendor, "r")[0]
+    return (
+        f"SELECT {', '.join(own + theirs)} FROM {quote(model._meta.db_table)} t "
+        f"JOIN {quote(related._meta.db_table)} r ON r.{quote(related._meta.pk.column)} = t.{quote(field.column)} "
+        f"WHERE t.{quote(model._meta.pk.column)} = %s"
+    )
+
+
+def get_with(model, pk, relation: str):
+    """``model.objects.select_related(relation).get(pk=pk)`` for one foreign key, in one SELECT with a JOIN."""
+    db = connections[DEFAULT_DB_ALIAS]
+    field = model._meta.get_field(relation)
+    related = field.related_model
+    own, own_names, own_converters = _columns(model, db.vendor, "t")
+    _theirs, their_names, their_converters = _columns(related, db.vendor, "r")
+    with db.cursor() as cursor:
+        cursor.execute(_get_with_sql(model, relation, db.vendor), [pk])
         row = cursor.fetchone()
     if row is None:
         raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
-    instance = _build(model, row[: len(own)], own_names, own_converters)
-    setattr(instance, relation, _build(related, row[len(own) :], their_names, their_converters))
+    instance = _build(db, model, row[: len(own)], own_names, own_converters)
+    # As select_related leaves it: the related row in the relation's cache (no descriptor work).
+    instance._state.fields_cache[field.name] = _build(db, related, row[len(own) :], their_names, their_converters)
     return instance
 
 

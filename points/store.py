@@ -5,7 +5,7 @@ village then queues behind it, so stock and points move together and no two writ
 decremented with a guarded ``UPDATE ... WHERE stock >= q``; points with the ledger's guarded debit.
 """
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils.translation import gettext as _
 
 from . import clock, fastsql, ledger
@@ -124,6 +124,11 @@ def _total(parsed: list[tuple[Product, int]]) -> int:
 
 
 TAKEN_COLUMNS = ("id", "name", "price", "unit", "stock")
+_TAKEN = ", ".join(f"{Product._meta.db_table}.{column}" for column in TAKEN_COLUMNS)
+_TAKE_ONE = (
+    f"UPDATE {Product._meta.db_table} SET stock = stock - %s WHERE id = %s AND village_id = %s AND active "
+    f"AND stock >= %s RETURNING {_TAKEN}"
+)
 
 
 def _take_lines(village: Village, lines) -> tuple[list[tuple[Product, int]], dict[int, int]]:
@@ -136,16 +141,13 @@ def _take_lines(village: Village, lines) -> tuple[list[tuple[Product, int]], dic
     if any(quantity > MAX_QUANTITY for quantity in wanted.values()):  # merged lines over the limit: say which
         _parse_lines(village, lines)
     table = Product._meta.db_table
-    returning = ", ".join(f"{table}.{column}" for column in TAKEN_COLUMNS)
+    returning = _TAKEN
     rows = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite" or len(wanted) == 1:  # SQLite: plain UPDATEs are the cheaper (ledger.py)
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        if db.vendor == "sqlite" or len(wanted) == 1:  # SQLite: plain UPDATEs are the cheaper (ledger.py)
             for product_id in sorted(wanted):
-                cursor.execute(
-                    f"UPDATE {table} SET stock = stock - %s WHERE id = %s AND village_id = %s AND active "
-                    f"AND stock >= %s RETURNING {returning}",
-                    [wanted[product_id], product_id, village.pk, wanted[product_id]],
-                )
+                cursor.execute(_TAKE_ONE, [wanted[product_id], product_id, village.pk, wanted[product_id]])
                 row = cursor.fetchone()
                 if row is None:
                     break

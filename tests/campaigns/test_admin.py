@@ -313,6 +313,7 @@ def test_the_nomination_picker_searches_the_campaigns_villages_only(client_for, 
     assert "没有找到「cyl」" in listing
     # With it: the shared live search loads before the script that uses it.
     assert listing.index("points/live_search.js") < listing.index("campaigns/admin.js")
+    assert "points/once.js" in listing  # one-shot forms (shared with the store's pages)
 
 
 def test_a_move_by_date_shows_as_automatic(client_for, cast, voting):

@@ -279,6 +279,7 @@ def test_the_counter_shows_balance_and_products(client_for, cast, store):
     assert PHONE not in html
     assert "points/counter.js" in html and "points/store.css" in html
     assert html.index("points/live_search.js") < html.index("points/counter.js")  # the shared helper first
+    assert "points/once.js" in html  # one-shot forms (shared with the campaigns' pages)
 
 
 def test_a_redemption_moves_points_and_stock_and_prints_a_receipt(client_for, cast, store):

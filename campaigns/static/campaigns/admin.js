@@ -1,5 +1,5 @@
-/* The campaigns' admin pages (评选): paper ballot entry by keyboard, the nomination household picker, one-shot
- * forms with a confirmation question.
+/* The campaigns' admin pages (评选): paper ballot entry by keyboard, the nomination household picker (one-shot
+ * forms with a confirmation question: points/once.js).
  *
  * The picker's live search is points/live_search.js, which the page loads first.
  *
@@ -269,39 +269,11 @@
     });
   }
 
-  /* --- one-shot forms: an optional question first, then one submit only -------------------------------------- */
-
-  function initOnce(form) {
-    var sent = false;
-    form.addEventListener("submit", function (event) {
-      var question = form.getAttribute("data-confirm");
-      if (question && !window.confirm(question)) {
-        event.preventDefault();
-        return;
-      }
-      if (sent) {
-        event.preventDefault();
-        return;
-      }
-      sent = true;
-      Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (button) {
-        button.disabled = true;
-      });
-    });
-    window.addEventListener("pageshow", function (event) {
-      if (event.persisted) {
-        sent = false;
-        Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (button) {
-          button.disabled = false;
-        });
-      }
-    });
-  }
+  /* --- wiring (one-shot forms: points/once.js) ---------------------------------------------------------- */
 
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-ballot-form]"), initBallot);
     Array.prototype.forEach.call(document.querySelectorAll("[data-household-search]"), initHouseholdSearch);
-    Array.prototype.forEach.call(document.querySelectorAll("form[data-once]"), initOnce);
   }
 
   if (document.readyState === "loading") {

@@ -1,4 +1,4 @@
-/* The store's admin pages (积分超市): live household search, the counter's cart, print buttons, one-shot forms.
+/* The store's admin pages (积分超市): live household search, the counter's cart, print buttons (one-shot forms: points/once.js).
  *
  * The live search itself is points/live_search.js, which the page loads first.
  *
@@ -238,39 +238,11 @@
     render();
   }
 
-  /* --- small helpers for every store page -------------------------------------------------------------- */
-
-  function initOnce(form) {
-    var sent = false;
-    form.addEventListener("submit", function (event) {
-      var question = form.getAttribute("data-confirm");
-      if (question && !window.confirm(question)) {
-        event.preventDefault();
-        return;
-      }
-      if (sent) {
-        event.preventDefault();
-        return;
-      }
-      sent = true;
-      Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (b) {
-        b.disabled = true;
-      });
-    });
-    window.addEventListener("pageshow", function (event) {
-      if (event.persisted) {
-        sent = false;
-        Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (b) {
-          b.disabled = false;
-        });
-      }
-    });
-  }
+  /* --- wiring (one-shot forms: points/once.js) ---------------------------------------------------------- */
 
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-counter-search]"), initSearch);
     Array.prototype.forEach.call(document.querySelectorAll("[data-counter-form]"), initCart);
-    Array.prototype.forEach.call(document.querySelectorAll("form[data-once]"), initOnce);
     Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
       button.addEventListener("click", function () {
         window.print();
