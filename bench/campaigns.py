@@ -15,9 +15,9 @@ Every ballot is cast by the resident user of a different household (one ballot p
 village-level campaign in phase voting, and earns the participation credit through the ledger. Per backend and
 mode (1 worker, then 8 workers, threads with their own connections, all in ONE village) the service and the
 baseline run for the same time, interleaved over rounds so that a change of machine load hits both alike. The
-baseline makes the same writes in one transaction (ballot record, ballot with a random UUID and receipt, its
-choices, the transfer with its sha256 hash chained on the village's head, the two balance updates, the head
-update, the idempotency row and the record's credit) through the same Django connection; the service additionally
+baseline makes the same writes in one transaction (the two balance updates, the transfer with its sha256 hash
+chained on the village's head, the head update, the ballot record with its credit, the ballot with a random UUID
+and receipt, its choices, the idempotency row) through the same Django connection; the service additionally
 re-reads the campaign, household and nominees, computes the actor's scope, checks the window and the month, and
 looks up the idempotency key. Anomalies (expected zero): a ballot that failed, BallotRecord and Ballot counts that
 disagree with the ballots counted, or books that ``verify_ledger`` refuses. Exit status: 0 all PASS, 1 a
@@ -190,7 +190,7 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
         head_sql += " FOR NO KEY UPDATE"  # SQLite: the IMMEDIATE transaction already holds the write lock
     record_sql = (
         f"INSERT INTO {BallotRecord._meta.db_table} (campaign_id, village_id, household_id, channel, entered_by_id,"
-        " cast_at, credit_id) VALUES (%s, %s, %s, 'phone', %s, %s, NULL) RETURNING id"
+        " cast_at, credit_id) VALUES (%s, %s, %s, 'phone', %s, %s, %s)"
     )
     ballot_sql = f"INSERT INTO {Ballot._meta.db_table} (id, campaign_id, receipt) VALUES (%s, %s, %s)"
     choice_sql = f"INSERT INTO {BallotChoice._meta.db_table} (id, ballot_id, nomination_id) VALUES (%s, %s, %s)"
@@ -210,7 +210,6 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
         f"INSERT INTO {IdempotencyKey._meta.db_table} (actor_id, key, operation, request_hash, result, created_at)"
         " VALUES (%s, %s, 'ballot_cast', %s, %s, %s)"
     )
-    credit_sql = f"UPDATE {BallotRecord._meta.db_table} SET credit_id = %s WHERE id = %s"
     uuid_field = Ballot._meta.pk
     result_field = IdempotencyKey._meta.get_field("result")
     village_id = side.village.id
@@ -232,14 +231,6 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
             seq, prev_hash = cursor.fetchone()
             now = timezone.now()
             at = ops.adapt_datetimefield_value(now)
-            cursor.execute(record_sql, [campaign.pk, village_id, household.pk, actor_id, at])
-            record_id = cursor.fetchone()[0]
-            ballot_id = uuid_field.get_db_prep_value(uuid.uuid4(), connection)
-            cursor.execute(ballot_sql, [ballot_id, campaign.pk, receipt])
-            for nomination_id in sorted(ids):
-                cursor.execute(
-                    choice_sql, [uuid_field.get_db_prep_value(uuid.uuid4(), connection), ballot_id, nomination_id]
-                )
             # ledger.post: one UPDATE per account in id order, then the transfer, then the head. A vote credit
             # has no conduct effect, so post() writes no PeriodSummary row for it (neither does this).
             for account, delta_out, delta_in in sorted([(issuance, amount, 0), (account_id, 0, amount)]):
@@ -271,7 +262,14 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
             )
             transfer_id = cursor.fetchone()[0]
             cursor.execute(head_update_sql, [seq, chained, village_id])
-            cursor.execute(credit_sql, [transfer_id, record_id])
+            # The record with its credit (as the service writes it: after the transfer, one INSERT).
+            cursor.execute(record_sql, [campaign.pk, village_id, household.pk, actor_id, at, transfer_id])
+            ballot_id = uuid_field.get_db_prep_value(uuid.uuid4(), connection)
+            cursor.execute(ballot_sql, [ballot_id, campaign.pk, receipt])
+            for nomination_id in sorted(ids):
+                cursor.execute(
+                    choice_sql, [uuid_field.get_db_prep_value(uuid.uuid4(), connection), ballot_id, nomination_id]
+                )
             result = result_field.get_db_prep_save({"sealed": _seal(key, receipt)}, connection)
             cursor.execute(key_sql, [actor_id, lookup, digest, result, at])
 
