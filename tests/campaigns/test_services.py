@@ -128,6 +128,9 @@ def test_committee_enters_a_paper_ballot_naming_the_household(cast, voting):
         (lambda n: [999999], BadBallot, "不在本次评选的候选名单"),
         (lambda n: ["1"], BadBallot, "候选编号无效"),
         (lambda n: [0], BadBallot, "候选编号无效"),
+        (lambda n: list(range(1, 40_001)), BadBallot, "最多选 2 位"),  # more than SQLite's 32,766 parameters
+        (lambda n: [n[0].pk] * 40_000, BadBallot, "不能重复"),
+        (lambda n: [n[0].pk, 999999], BadBallot, "不在本次评选的候选名单"),  # one approved, one not
     ],
 )
 def test_bad_ballots_are_refused_and_change_nothing(cast, voting, choice, error, message):

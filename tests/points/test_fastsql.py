@@ -53,6 +53,20 @@ def test_get_with_reads_the_row_and_its_foreign_key_in_one_statement(cast, djang
         fastsql.get_with(Household, 10**9, "village")
 
 
+def test_get_and_scalar_reads_the_row_and_a_subquery_in_one_statement(cast, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        village, count = fastsql.get_and_scalar(
+            Village,
+            cast.village_a.pk,
+            "SELECT COUNT(*) FROM points_household h WHERE h.village_id = t.id AND h.number IN (%s, %s)",
+            [cast.household_a.number, "no-such-number"],
+        )
+    assert count == 1
+    assert _fields(village) == _fields(Village.objects.get(pk=cast.village_a.pk))
+    with pytest.raises(Village.DoesNotExist):
+        fastsql.get_and_scalar(Village, 10**9, "SELECT 1", [])
+
+
 def test_only_plain_values_skip_adaptation():
     from campaigns.models import BallotChoice  # a foreign key to a UUID key must be adapted (SQLite stores hex)
 
