@@ -476,12 +476,13 @@ def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str
     if inserted is None:
         # This household has voted: a retry (or a concurrent twin that committed first) gets its receipt.
         raise _AlreadyCast(replay)
+    # The ballot, its choices and the idempotency row: one round trip on PostgreSQL (fastsql.insert_chain).
     ballot_id, receipt = uuid.uuid4(), new_receipt()
-    fastsql.insert_rows(Ballot, [{"id": ballot_id, "campaign_id": campaign.pk, "receipt": receipt}])
-    fastsql.insert_rows(
-        BallotChoice, [{"id": uuid.uuid4(), "ballot_id": ballot_id, "nomination_id": pk} for pk in sorted(ids)]
-    )
-    stored = fastsql.insert_rows(
+    stored = fastsql.insert_chain(
+        [
+            (Ballot, [{"id": ballot_id, "campaign_id": campaign.pk, "receipt": receipt}]),
+            (BallotChoice, [{"id": uuid.uuid4(), "ballot_id": ballot_id, "nomination_id": pk} for pk in sorted(ids)]),
+        ],
         IdempotencyKey,
         [
             {

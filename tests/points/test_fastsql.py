@@ -3,6 +3,7 @@
 (points never imports campaigns; the ballot path through fastsql is covered by tests/campaigns.)"""
 
 import pytest
+from django.db import IntegrityError
 
 from points import fastsql
 from points.models import Household, IdempotencyKey, Product, Village
@@ -65,6 +66,33 @@ def test_get_and_scalar_reads_the_row_and_a_subquery_in_one_statement(cast, djan
     assert _fields(village) == _fields(Village.objects.get(pk=cast.village_a.pk))
     with pytest.raises(Village.DoesNotExist):
         fastsql.get_and_scalar(Village, 10**9, "SELECT 1", [])
+
+
+def test_insert_chain_writes_every_step_and_answers_for_the_last(cast, django_assert_num_queries):
+    from django.db import connection, transaction
+
+    def key(name):
+        return {"actor_id": cast.committee_a.pk, "key": name, "operation": "op", "request_hash": "h", "result": {}}
+
+    first = [(IdempotencyKey, [key("c1"), key("c2")]), (IdempotencyKey, [key("c3")])]
+    # PostgreSQL: one statement (the first steps as data-modifying WITHs); SQLite: one per step.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        (pk,) = fastsql.insert_chain(first, IdempotencyKey, [key("c4")], on_conflict_do_nothing=("actor_id", "key"))
+    assert IdempotencyKey.objects.get(pk=pk).key == "c4"
+    assert set(IdempotencyKey.objects.filter(key__startswith="c").values_list("key", flat=True)) == {
+        "c1", "c2", "c3", "c4",
+    }  # fmt: skip
+    # The last step skipped (a conflict): None, and the caller rolls back what the first steps wrote.
+    with transaction.atomic():
+        found = fastsql.insert_chain(
+            [(IdempotencyKey, [key("c5")])], IdempotencyKey, [key("c4")], on_conflict_do_nothing=("actor_id", "key")
+        )
+        assert found is None
+        transaction.set_rollback(True)
+    assert not IdempotencyKey.objects.filter(key="c5").exists()
+    # A conflict in a first step is an error, as with a plain INSERT.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fastsql.insert_chain([(IdempotencyKey, [key("c1")])], IdempotencyKey, [key("c6")])
 
 
 def test_only_plain_values_skip_adaptation():
