@@ -15,12 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from points import clock, fastsql
 from points.awards import points_grant
 from points.exceptions import IdempotencyConflict, OutOfScope
 from points.images import validate_photo
-from points.ledger import lock_head
+from points.ledger import lock_head, stored_text
 from points.models import Household, IdempotencyKey, Member, PeriodSummary, StaffRole, Transfer
 from points.scope import RESIDENT, SUPERUSER, Capability, scope_for
 from points.selectors import household_stars
@@ -452,7 +453,7 @@ def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str
             household=household,
             amount=campaign.participation_points,
             code=Transfer.Code.VOTE,
-            item_name=_("参与「%(title)s」投票") % {"title": campaign.title[:60]},
+            item_name=stored_text(gettext_noop("参与「%(title)s」投票"), title=campaign.title[:60]),
             head=head,
         ).pk
     # The unique (campaign, household) is the guard: a second ballot inserts nothing (no savepoint needed; on
@@ -623,7 +624,7 @@ def winners_confirm(*, actor, campaign: Campaign, picks: list[dict]) -> list[Win
                 household=nomination.household,
                 amount=campaign.winner_points,
                 code=Transfer.Code.WINNER,
-                item_name=_("荣获「%(title)s」") % {"title": campaign.title[:60]},
+                item_name=stored_text(gettext_noop("荣获「%(title)s」"), title=campaign.title[:60]),
                 member=nomination.member,
             )
             winner.save(update_fields=["credit"])

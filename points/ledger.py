@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import clock
 from .exceptions import (
@@ -479,6 +480,18 @@ def _idempotency_sql(vendor: str) -> str:
         f"INSERT INTO {table} (actor_id, {key}, operation, request_hash, result, created_at) "
         f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, {key}) DO NOTHING RETURNING id"
     )
+
+
+def stored_text(message: str, **params) -> str:
+    """A text a transfer keeps (its item name), rendered in the site's language (``LANGUAGE_CODE``) whoever acts:
+    the ledger is public and reads the same to every villager, as the rubric's item names do. Mark ``message``
+    with ``gettext_noop`` where it is written, so that it is still extracted for translation."""
+    if translation.get_language() in (None, settings.LANGUAGE_CODE):
+        text = translation.gettext(message)
+    else:
+        with translation.override(settings.LANGUAGE_CODE):
+            text = translation.gettext(message)
+    return text % params if params else text
 
 
 def conduct_delta_for(code: str, amount: int) -> int:

@@ -7,6 +7,7 @@ decremented with a guarded ``UPDATE ... WHERE stock >= q``; points with the ledg
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import clock, fastsql, ledger
 from .exceptions import InsufficientPoints, InvalidAmount, OutOfScope, OutOfStock, StoreError
@@ -329,7 +330,7 @@ def _release(redemption: Redemption, *, status: str, actor) -> Redemption:
                 amount=redemption.total_points,
                 code=Transfer.Code.REFUND,
                 household=redemption.household,
-                item_name=_("预约 %(number)s 退还") % {"number": redemption.receipt_number},
+                item_name=ledger.stored_text(gettext_noop("预约 %(number)s 退还"), number=redemption.receipt_number),
             )
         ],
         actor=actor,

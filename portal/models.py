@@ -586,8 +586,11 @@ def motto_submit(*, index: FamilyMottoIndexPage, user, household, motto: str, st
 
 def _credit_motto(sender, instance, revision=None, **kwargs):
     """On publication: the household's motto points, once (``MottoCredit`` holds the guard)."""
+    from django.utils.translation import gettext_noop
+
     from points.awards import points_grant
     from points.exceptions import HeheError
+    from points.ledger import stored_text
     from points.models import Transfer
 
     if MottoCredit.objects.filter(page_id=instance.pk).exists():
@@ -600,7 +603,7 @@ def _credit_motto(sender, instance, revision=None, **kwargs):
                 household=instance.household,
                 amount=MOTTO_POINTS,
                 code=Transfer.Code.MOTTO,
-                item_name=str(_("家风家训")),
+                item_name=stored_text(gettext_noop("家风家训")),
                 memo=instance.motto[:100],
             )
             MottoCredit.objects.create(page=instance, transfer=transfer)

@@ -374,3 +374,22 @@ def test_no_path_leads_from_a_household_to_its_choices():
     assert ballot_fields == {"id", "campaign", "receipt", "choices"}
     assert Ballot._meta.pk.get_internal_type() == "UUIDField"
     assert BallotChoice._meta.pk.get_internal_type() == "UUIDField"
+
+
+def test_the_vote_credit_is_named_in_the_site_language_whoever_votes(cast, voting):
+    """The ledger is public: a resident using the English pages still leaves 参与「…」投票 in the notice, not
+    "Voted in …" (the English catalog has that translation; stored texts are rendered in LANGUAGE_CODE)."""
+    from django.utils import translation
+
+    from points.models import Transfer
+
+    with translation.override("en"):
+        ballot_cast(
+            actor=cast.resident_a,
+            campaign=voting["campaign"],
+            nominee_ids=[voting["nominees"][0].pk],
+            idempotency_key="en-vote",
+        )
+        assert translation.get_language() == "en"  # the caller's language is left as it was
+    credit = Transfer.objects.get(household=cast.household_a, code=Transfer.Code.VOTE)
+    assert credit.item_name == f"参与「{voting['campaign'].title}」投票"
