@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 
 from points import clock, fastsql
 from points.awards import points_grant
-from points.exceptions import IdempotencyConflict, OutOfScope
+from points.exceptions import IdempotencyConflict, MonthClosed, OutOfScope
 from points.images import validate_photo
 from points.ledger import lock_head, stored_text
 from points.models import Household, IdempotencyKey, Member, PeriodSummary, StaffRole, Transfer
@@ -387,6 +387,7 @@ def ballot_cast(
 
 
 @transaction.atomic
+@fastsql.shared_cursor_for_call
 def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str, household: Household | None):
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
@@ -448,14 +449,21 @@ def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str
     head = lock_head(household.village)  # the participation credit's ledger lock, taken before the ballot rows
     credit_id = None
     if campaign.participation_points:
-        credit_id = points_grant(
-            actor=actor,
-            household=household,
-            amount=campaign.participation_points,
-            code=Transfer.Code.VOTE,
-            item_name=stored_text(gettext_noop("参与「%(title)s」投票"), title=campaign.title[:60]),
-            head=head,
-        ).pk
+        try:
+            credit_id = points_grant(
+                actor=actor,
+                household=household,
+                amount=campaign.participation_points,
+                code=Transfer.Code.VOTE,
+                item_name=stored_text(gettext_noop("参与「%(title)s」投票"), title=campaign.title[:60]),
+                head=head,
+            ).pk
+        except MonthClosed:
+            # The credit can't land (the village closed this month early). A household that has voted still gets
+            # its receipt (or AlreadyVoted), as it would with the month open; a new ballot is refused.
+            if BallotRecord.objects.filter(campaign_id=campaign.pk, household_id=household.pk).exists():
+                raise _AlreadyCast(replay) from None
+            raise
     # The unique (campaign, household) is the guard: a second ballot inserts nothing (no savepoint needed; on
     # PostgreSQL a concurrent one waits for the first to commit), and _AlreadyCast rolls back the credit above.
     # Plain multi-row INSERTs of the rows' values, no model instances: see points/fastsql.py.

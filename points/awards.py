@@ -2,11 +2,11 @@
 
 import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
-from . import ledger
+from . import fastsql, ledger
 from .exceptions import (
     AlreadyReversed,
     CapExceeded,
@@ -45,7 +45,7 @@ def rubric_item_applies(village: Village, item: RubricItem) -> bool:
     the village's district that the village has not overridden. One statement (none for the village's own)."""
     if item.village_id is not None:
         return item.village_id == village.pk
-    with connection.cursor() as cursor:
+    with fastsql.cursor_for(connections[DEFAULT_DB_ALIAS]) as cursor:
         cursor.execute(_APPLIES, [village.pk, item.district_id, village.pk, item.pk])
         return bool(cursor.fetchone()[0])
 
@@ -95,6 +95,7 @@ def _check_caps(item: RubricItem, households: list[Household]) -> None:
 
 
 @transaction.atomic
+@fastsql.shared_cursor_for_call
 def points_award(
     *,
     actor,

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone, translation
 
-from . import clock
+from . import clock, fastsql
 from .exceptions import (
     IdempotencyConflict,
     IdempotencyKeyInvalid,
@@ -135,7 +135,7 @@ def accounts_for(
     db = connections[DEFAULT_DB_ALIAS]
 
     def read():
-        with db.cursor() as cursor:
+        with fastsql.cursor_for(db) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         kinds, owned = {}, {}
@@ -209,7 +209,7 @@ def lock_head(village: Village) -> Head:
     month is closed (``head.month_closed``, for ``post``): this is on every write's path."""
     db = connections[DEFAULT_DB_ALIAS]
     period = month_of(clock.now())
-    with db.cursor() as cursor:
+    with fastsql.cursor_for(db) as cursor:
         cursor.execute(_lock_head_sql(db.vendor), [db.ops.adapt_datefield_value(period), village.pk])
         row = cursor.fetchone()
     if row is None:
@@ -310,7 +310,7 @@ def post(*, village: Village, postings: list[Posting], actor, head: Head | None 
         transfers.append(transfer)
         prev_hash = digest
 
-    with db.cursor() as cursor:
+    with fastsql.cursor_for(db) as cursor:
         _move_balances(cursor, db.vendor, postings)
         _insert_transfers(cursor, db.vendor, transfers, rows)
         _add_to_summaries(cursor, village_id, period_db, transfers)
@@ -440,7 +440,7 @@ def idempotent(
     ).hexdigest()
     # INSERT ... ON CONFLICT DO NOTHING: no savepoint; on PostgreSQL a concurrent insert of the same key makes
     # this statement wait for that transaction, then do nothing if it committed.
-    with db.cursor() as cursor:
+    with fastsql.cursor_for(db) as cursor:
         cursor.execute(
             _idempotency_sql(db.vendor),
             [
@@ -462,7 +462,7 @@ def idempotent(
         run()
         return result, False
     result = run()
-    with db.cursor() as cursor:
+    with fastsql.cursor_for(db) as cursor:
         cursor.execute(
             f"UPDATE {IdempotencyKey._meta.db_table} SET result = %s WHERE id = %s",
             [_RESULT.get_db_prep_save(result, db), row[0]],

@@ -5,6 +5,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import clock, ledger
 from .awards import transfer_reverse
@@ -91,7 +92,7 @@ def objection_answer(*, actor, objection: Objection, upheld: bool, answer: str) 
         objection.reversal = transfer_reverse(
             actor=actor,
             transfer=objection.transfer,
-            reason=_("异议成立：%(answer)s") % {"answer": answer[:150]},
+            reason=ledger.stored_text(gettext_noop("异议成立：%(answer)s"), answer=answer[:150]),
             idempotency_key=f"objection-{objection.pk}",
         )
         objection.status = Objection.Status.UPHELD

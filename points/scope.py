@@ -8,9 +8,10 @@ see, and yes/no questions about one village or household. Anything not granted h
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
+from . import fastsql
 from .models import Household, ResidentAccount, StaffRole, Township, Village
 
 
@@ -131,7 +132,7 @@ def _compute(user) -> Scope:
         return Scope(role=SUPERUSER, village_ids=None, capabilities=frozenset(Capability))
     # One statement for both kinds of user (this runs once per request, on every service call's path).
     staff, resident = StaffRole._meta.db_table, ResidentAccount._meta.db_table
-    with connection.cursor() as cursor:
+    with fastsql.cursor_for(connections[DEFAULT_DB_ALIAS]) as cursor:
         cursor.execute(
             f"SELECT s.role, s.district_id, s.township_id, s.village_id, r.household_id, r.village_id "
             f"FROM (SELECT %s AS uid) u LEFT JOIN {staff} s ON s.user_id = u.uid "

@@ -5,7 +5,7 @@ village then queues behind it, so stock and points move together and no two writ
 decremented with a guarded ``UPDATE ... WHERE stock >= q``; points with the ledger's guarded debit.
 """
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -83,7 +83,7 @@ def _move_stock(product: Product, delta: int) -> int | None:
 
     ``UPDATE ... WHERE stock >= q RETURNING stock``: no read-then-write race, one round trip.
     """
-    with connection.cursor() as cursor:
+    with fastsql.cursor_for(connections[DEFAULT_DB_ALIAS]) as cursor:
         cursor.execute(
             f"UPDATE {Product._meta.db_table} SET stock = stock + %s WHERE id = %s AND stock + %s >= 0 RETURNING stock",
             [delta, product.pk, delta],
@@ -145,7 +145,7 @@ def _take_lines(village: Village, lines) -> tuple[list[tuple[Product, int]], dic
     returning = _TAKEN
     rows = []
     db = connections[DEFAULT_DB_ALIAS]
-    with db.cursor() as cursor:
+    with fastsql.cursor_for(db) as cursor:
         if db.vendor == "sqlite" or len(wanted) == 1:  # SQLite: plain UPDATEs are the cheaper (ledger.py)
             for product_id in sorted(wanted):
                 cursor.execute(_TAKE_ONE, [wanted[product_id], product_id, village.pk, wanted[product_id]])
@@ -189,6 +189,7 @@ def _put_stock(product: Product, quantity: int) -> int:
 
 
 @transaction.atomic
+@fastsql.shared_cursor_for_call
 def redemption_create(*, actor, household: Household, lines, idempotency_key: str, reserve: bool = False) -> Redemption:
     """Redeem goods for points: at the counter (completed) or reserved from a phone (held until pickup).
 

@@ -128,8 +128,8 @@ def purge_once_per_batch(batch=None, **kwargs) -> None:
     them all (a counter redemption sends ledger_changed and store_changed: one cache round trip, not two)."""
     if batch is not None and getattr(_batches, "last", None) is batch:
         return
-    _batches.last = batch
     purge_now_and_after_commit()
+    _batches.last = batch  # only once it is done: if the purge failed, the batch's next signal tries again
 
 
 def _purge_on_page_delete(sender, instance, **kwargs):

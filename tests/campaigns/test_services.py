@@ -393,3 +393,42 @@ def test_the_vote_credit_is_named_in_the_site_language_whoever_votes(cast, votin
         assert translation.get_language() == "en"  # the caller's language is left as it was
     credit = Transfer.objects.get(household=cast.household_a, code=Transfer.Code.VOTE)
     assert credit.item_name == f"参与「{voting['campaign'].title}」投票"
+
+
+def test_after_the_month_closes_early_a_voter_still_gets_a_receipt_and_a_new_ballot_is_refused(cast, voting):
+    """The participation credit is written before the ballot record; if the village closed this month early the
+    credit cannot land: a retry of a ballot that was cast still gets its receipt (or AlreadyVoted), a new ballot
+    is refused with MonthClosed, and nothing changes."""
+    from points.exceptions import MonthClosed
+    from points.ledger import month_of
+    from points.notices import month_close, notice_publish
+
+    campaign, nominees = voting["campaign"], voting["nominees"]
+    receipt = ballot_cast(
+        actor=cast.resident_a, campaign=campaign, nominee_ids=[nominees[1].pk], idempotency_key="before-close"
+    )
+    village = cast.village_a
+    village.notice_days = 0
+    village.save()
+    this_month = month_of()
+    notice_publish(actor=cast.committee_a, village=village, period=this_month)
+    with clock.frozen_at(clock.now() + datetime.timedelta(days=1)):  # the day after its (zero-day) notice period
+        month_close(actor=cast.committee_a, village=village, period=this_month)
+
+    again = ballot_cast(
+        actor=cast.resident_a, campaign=campaign, nominee_ids=[nominees[1].pk], idempotency_key="before-close"
+    )
+    assert again == receipt
+    with pytest.raises(AlreadyVoted):
+        ballot_cast(actor=cast.resident_a, campaign=campaign, nominee_ids=[nominees[2].pk], idempotency_key="later")
+    with pytest.raises(MonthClosed):
+        ballot_cast(
+            actor=cast.committee_a,
+            campaign=campaign,
+            household=cast.household_a2,
+            nominee_ids=[nominees[0].pk],
+            idempotency_key="paper-after-close",
+        )
+    assert BallotRecord.objects.count() == Ballot.objects.count() == 1
+    assert household_balance(cast.household_a) == 2 and household_balance(cast.household_a2) == 0
+    assert verify_ledger().ok

@@ -2,6 +2,8 @@
 
 (points never imports campaigns; the ballot path through fastsql is covered by tests/campaigns.)"""
 
+import sys
+
 import pytest
 from django.db import IntegrityError
 
@@ -90,6 +92,9 @@ def test_insert_chain_writes_every_step_and_answers_for_the_last(cast, django_as
         assert found is None
         transaction.set_rollback(True)
     assert not IdempotencyKey.objects.filter(key="c5").exists()
+    # Nothing to answer for: the first steps are still written.
+    assert fastsql.insert_chain([(IdempotencyKey, [key("c7")])], IdempotencyKey, []) == []
+    assert IdempotencyKey.objects.filter(key="c7").exists()
     # A conflict in a first step is an error, as with a plain INSERT.
     with pytest.raises(IntegrityError), transaction.atomic():
         fastsql.insert_chain([(IdempotencyKey, [key("c1")])], IdempotencyKey, [key("c6")])
@@ -102,3 +107,44 @@ def test_only_plain_values_skip_adaptation():
     assert plain["ballot"] is False and plain["nomination"] is True and plain["id"] is False
     created = dict(zip([f.name for f in fastsql._fields(IdempotencyKey)], fastsql._plain(IdempotencyKey), strict=True))
     assert created["created_at"] is False and created["result"] is False and created["key"] is True
+
+
+def test_a_hot_service_call_sends_its_fast_path_through_one_cursor(cast, monkeypatch):
+    """points_award (as redemption_create and ballot_cast) runs under fastsql.shared_cursor_for_call: its ~10
+    statements share one cursor instead of opening one each; the next call opens its own."""
+    from django.db import connections
+
+    from points.awards import points_award
+    from points.models import RubricCategory, RubricItem
+
+    item = RubricItem.objects.create(
+        category=RubricCategory.objects.create(name="孝老爱亲"), district=cast.district, name="照顾老人", points=10
+    )
+    db = connections["default"]
+    real_cursor = db.cursor
+    opened = []
+
+    def counting_cursor(*args):
+        caller = sys._getframe(1).f_code.co_name
+        if not caller.startswith("_savepoint"):  # the test's own transaction makes the service's atomic a savepoint
+            opened.append(caller)
+        return real_cursor(*args)
+
+    monkeypatch.setattr(db, "cursor", counting_cursor)
+
+    def award(key):
+        opened.clear()
+        points_award(
+            actor=cast.committee_a, village=cast.village_a, rubric_item=item, households=[cast.household_a],
+            idempotency_key=key,
+        )  # fmt: skip
+        return len(opened)
+
+    award("warm")  # creates the accounts and the head (the ORM's own cursors)
+    assert award("one-cursor") == 1
+    assert award("next-call") == 1
+    # Outside such a call every fast-path statement opens its own.
+    opened.clear()
+    fastsql.get(Household, cast.household_a.pk)
+    fastsql.get(Household, cast.household_a.pk)
+    assert len(opened) == 2
