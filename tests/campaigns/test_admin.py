@@ -944,6 +944,9 @@ def test_paper_ballots_by_keyboard_in_a_browser(live_server, cast, voting):
             page_.keyboard.press("3")  # focus is back in the choices
             page_.keyboard.press("Enter")
             expect(page_.locator(".messages")).to_contain_text("已录入：002 王建国")
+            # The new page's number field takes the focus (autofocus lands a moment after load): wait for it, as
+            # the operator waits for the cursor, or the first digit goes nowhere.
+            expect(page_.locator("[data-ballot-number]")).to_be_focused()
 
             # A household that already voted is named at once.
             page_.keyboard.type("001")

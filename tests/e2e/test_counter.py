@@ -126,7 +126,9 @@ def test_a_storekeeper_redeems_at_the_counter(live_server, cast, shelves, browse
     expect(page.get_by_test_id("receipt")).to_contain_text("菜籽油")
     shot(page, "3-receipt")
 
-    # The next customer's card, read by a USB scanner: it types the login number and Enter.
+    # The next customer's card, read by a USB scanner: it types the login number and Enter (into the search box,
+    # which takes the focus a moment after the page loads).
+    expect(page.locator("[data-search-input]")).to_be_focused()
     page.keyboard.type("QS01-002")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/admin/store/counter/{cast.household_a2.pk}/")
