@@ -205,29 +205,14 @@ def write_result(workdir: str, result: dict) -> None:
 def transfer_fields(*, village, seq, debit, credit, amount, code, household, item, item_name, conduct, period,
                     actor, created_at) -> dict:  # fmt: skip
     """What ``ledger.transfer_hash`` hashes for a transfer with these values and no member, ``acted_for``, memo,
-    photo, reversal or reason (the rows the baselines write), in the form ``ledger.hashed_fields`` gives them: so
-    a baseline's chain is one ``verify_ledger`` accepts."""
-    return {
-        "village": village,
-        "seq": seq,
-        "debit": debit,
-        "credit": credit,
-        "amount": amount,
-        "code": code,
-        "household": household,
-        "member": None,
-        "item": item,
-        "item_name": item_name,
-        "conduct": conduct,
-        "period": period.isoformat(),
-        "actor": actor,
-        "acted_for": None,
-        "memo": "",
-        "photo": None,
-        "reverses": None,
-        "reason": "",
-        "created_at": created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
-    }
+    photo, reversal or reason (the rows the baselines write), built by the ledger's own ``hashed_values``: so a
+    baseline's chain is one ``verify_ledger`` accepts."""
+    from points.ledger import hashed_values
+
+    values = [village, seq, debit, credit, amount, code, household, None, item, item_name, conduct, period, actor,
+              None, "", None, None, ""]  # fmt: skip
+    created = created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    return hashed_values(values, period.isoformat(), created)
 
 
 # === throughput: the service against raw SQL, 1 and 8 workers ===================================================

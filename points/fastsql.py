@@ -303,18 +303,11 @@ def get_with(model, pk, relation: str):
     return instance
 
 
-def get(model, pk):
-    """``model.objects.get(pk=pk)`` through ``fetch``; raises ``model.DoesNotExist``."""
-    found = fetch(model, [pk]).get(pk)
-    if found is None:
-        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
-    return found
-
-
 def get_and_scalar(model, pk, scalar_sql: str, params: list):
-    """``get`` and one scalar subquery in the same statement: (instance, the subquery's value). ``scalar_sql`` is a
-    ``SELECT`` of one value that may refer to the row as ``t`` (e.g. ``SELECT COUNT(*) FROM x WHERE x.parent_id =
-    t.id``); ``params`` are its parameters. One round trip instead of two on the hot paths."""
+    """``model.objects.get(pk=pk)`` and one scalar subquery in the same statement: (instance, the subquery's
+    value); raises ``model.DoesNotExist``. ``scalar_sql`` is a ``SELECT`` of one value that may refer to the row as
+    ``t`` (e.g. ``SELECT COUNT(*) FROM x WHERE x.parent_id = t.id``); ``params`` are its parameters. One round trip
+    instead of two on the hot paths."""
     db = connections[DEFAULT_DB_ALIAS]
     quote = db.ops.quote_name
     columns, attnames, converters = _columns(model, db.vendor, "t")

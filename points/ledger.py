@@ -169,14 +169,14 @@ def transfer_hash(prev_hash: str, fields: dict) -> str:
 def hashed_fields(t: Transfer) -> dict:
     """The fields the chain covers. ``verify_ledger`` calls this on stored rows; ``post`` hashes the same
     values (``TRANSFER_ATTNAMES`` order) before it builds the row."""
-    return _hashed(
+    return hashed_values(
         [getattr(t, name) for name in TRANSFER_ATTNAMES[:HASH]],
         t.period.isoformat(),
         t.created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
     )
 
 
-def _hashed(values: list, period: str, created: str) -> dict:
+def hashed_values(values: list, period: str, created: str) -> dict:
     """The hashed fields from a transfer's column values in ``TRANSFER_ATTNAMES`` order (the dates as text)."""
     (village, seq, debit, credit, amount, code, household, member, item, item_name, conduct, _period, actor,
      acted_for, memo, photo, reverses, reason) = values  # fmt: skip
@@ -230,10 +230,6 @@ def _lock_head_sql(vendor: str) -> str:
         f"SELECT h.seq, h.hash, EXISTS(SELECT 1 FROM {notice_table} n WHERE n.village_id = h.village_id "
         f"AND n.period = %s AND n.closed_at IS NOT NULL) FROM {head_table} h WHERE h.village_id = %s{lock}"
     )
-
-
-def is_month_closed(village_id: int, period: datetime.date) -> bool:
-    return MonthlyNotice.objects.filter(village_id=village_id, period=period, closed_at__isnull=False).exists()
 
 
 FEW_ACCOUNTS = 8  # up to this many, SQLite updates balances one statement each (see _move_balances)
@@ -296,7 +292,7 @@ def post(*, village: Village, postings: list[Posting], actor, head: Head | None 
             p.item_name[:80], p.conduct_delta, period, actor_id, p.acted_for_id, p.memo[:200], p.photo_id,
             p.reverses.pk if p.reverses is not None else None, p.reason[:200],
         ]  # fmt: skip
-        digest = transfer_hash(prev_hash, _hashed(values, period_text, created_text))
+        digest = transfer_hash(prev_hash, hashed_values(values, period_text, created_text))
         transfer = Transfer(None, *values, now, prev_hash, digest)
         cache = transfer._state.fields_cache
         cache["village"] = village

@@ -18,7 +18,7 @@ def _fields(instance):
 @pytest.mark.parametrize("model", [Household, Village])
 def test_fetch_reads_every_field_as_the_orm_does(cast, model):
     instance = cast.household_a if model is Household else cast.village_a
-    fast = fastsql.get(model, instance.pk)
+    fast = fastsql.fetch(model, [instance.pk])[instance.pk]
     assert _fields(fast) == _fields(model.objects.get(pk=instance.pk))
     assert not fast._state.adding
 
@@ -30,9 +30,9 @@ def test_fetch_converts_booleans_dates_and_json(cast):
     assert fast[product.pk].active is False and fast[product.pk].name == "肥皂"
 
 
-def test_get_of_a_missing_row_raises_does_not_exist(db):
-    with pytest.raises(Household.DoesNotExist):
-        fastsql.get(Household, 10**9)
+def test_fetch_of_missing_rows_is_empty(db):
+    assert fastsql.fetch(Household, [10**9]) == {}
+    assert fastsql.fetch(Household, []) == {}
 
 
 def test_insert_sets_keys_and_skips_conflicts_when_asked(cast):
@@ -145,6 +145,6 @@ def test_a_hot_service_call_sends_its_fast_path_through_one_cursor(cast, monkeyp
     assert award("next-call") == 1
     # Outside such a call every fast-path statement opens its own.
     opened.clear()
-    fastsql.get(Household, cast.household_a.pk)
-    fastsql.get(Household, cast.household_a.pk)
+    fastsql.fetch(Household, [cast.household_a.pk])
+    fastsql.get_with(Household, cast.household_a.pk, "village")
     assert len(opened) == 2
