@@ -62,20 +62,23 @@ def _require(actor, capability: Capability, village_id: int) -> None:
         raise OutOfScope()
 
 
-def _cap_window(item: RubricItem, today: datetime.date) -> tuple[datetime.date, datetime.date] | None:
-    month = today.replace(day=1)
+def _cap_window(item: RubricItem) -> tuple[datetime.date, datetime.date] | None:
+    """The months (first, last) the item's cap counts in now, or None for an item without a cap (then the month
+    is not even looked up: this is on every award's path)."""
     if item.cap_period == RubricItem.CapPeriod.MONTH:
+        month = ledger.month_of()
         return month, month
     if item.cap_period == RubricItem.CapPeriod.YEAR:
+        month = ledger.month_of()
         return month.replace(month=1), month
     return None
 
 
 def _check_caps(item: RubricItem, households: list[Household]) -> None:
     """Refuse the whole batch if any household would pass the item's cap in the current period."""
-    if item.cap_period not in (RubricItem.CapPeriod.MONTH, RubricItem.CapPeriod.YEAR):
+    window = _cap_window(item)
+    if window is None:
         return
-    window = _cap_window(item, ledger.month_of())
     sign = 1 if item.kind == RubricItem.Kind.AWARD else -1
     used = dict(
         Transfer.objects.filter(
