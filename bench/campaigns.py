@@ -1,4 +1,4 @@
-"""Ballots per second: ``campaigns.services.ballot_cast`` against raw SQL making the same writes.
+"""Ballots per second: ``campaigns.ballots.ballot_cast`` against raw SQL making the same writes.
 
 Not a test. Run from the project root::
 
@@ -73,7 +73,7 @@ def seed(prefix: str, code: str, township, root):
 
     from campaigns.models import Campaign, Nomination
     from points import clock
-    from points.ledger import household_accounts, lock_head, system_account
+    from points.ledger.books import household_accounts, lock_head, system_account
     from points.models import Account, Household, ResidentAccount, Village, VillageGroup
 
     village = Village.objects.create(township=township, name=f"{prefix}村", code=code)
@@ -156,7 +156,7 @@ def choices_for(side: Side, campaign, n: int) -> list[int]:
 
 def service_op(side: Side, worker: int, workers: int, run_id: str):
     """A callable casting one ballot through the service, as the resident of the next unused household."""
-    from campaigns.services import ballot_cast
+    from campaigns.ballots import ballot_cast
 
     def op(n: int) -> None:
         slot, campaign, household = side.slot()
@@ -179,9 +179,9 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from campaigns.ballots import _keyed, _seal
     from campaigns.models import Ballot, BallotChoice, BallotRecord, new_receipt
-    from campaigns.services import _keyed, _seal
-    from points import ledger
+    from points.ledger import books
     from points.models import Account, IdempotencyKey, LedgerHead, Transfer
 
     ops = connection.ops
@@ -231,18 +231,18 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
             seq, prev_hash = cursor.fetchone()
             now = timezone.now()
             at = ops.adapt_datetimefield_value(now)
-            # ledger.post: one UPDATE per account in id order, then the transfer, then the head. A vote credit
+            # books.post: one UPDATE per account in id order, then the transfer, then the head. A vote credit
             # has no conduct effect, so post() writes no PeriodSummary row for it (neither does this).
             for account, delta_out, delta_in in sorted([(issuance, amount, 0), (account_id, 0, amount)]):
                 cursor.execute(account_sql, [delta_out, delta_in, delta_in - delta_out, account])
-            period = ledger.month_of(now)
+            period = books.month_of(now)
             seq += 1
             fields = harness.transfer_fields(
                 village=village_id, seq=seq, debit=issuance, credit=account_id, amount=amount, code="vote",
                 household=household.pk, item=None, item_name=item_name, conduct=0, period=period, actor=actor_id,
                 created_at=now,
             )  # fmt: skip
-            chained = ledger.transfer_hash(prev_hash, fields)
+            chained = books.transfer_hash(prev_hash, fields)
             cursor.execute(
                 transfer_sql,
                 [

@@ -207,7 +207,7 @@ def transfer_fields(*, village, seq, debit, credit, amount, code, household, ite
     """What ``ledger.transfer_hash`` hashes for a transfer with these values and no member, ``acted_for``, memo,
     photo, reversal or reason (the rows the baselines write), built by the ledger's own ``hashed_values``: so a
     baseline's chain is one ``verify_ledger`` accepts."""
-    from points.ledger import hashed_values
+    from points.ledger.books import hashed_values
 
     values = [village, seq, debit, credit, amount, code, household, None, item, item_name, conduct, period, actor,
               None, "", None, None, ""]  # fmt: skip
@@ -373,7 +373,7 @@ def two_villages(seed: Callable) -> tuple:
 
 def ledger_problems(side) -> list[str]:
     """``verify_ledger``'s verdict on the side's village: hash chain, balances, summaries, stock."""
-    from points.verify import verify_ledger
+    from points.ledger.verify import verify_ledger
 
     result = verify_ledger(village=side.village, record=False)
     return [] if result.ok else [f"verify_ledger: {result.problem}"]

@@ -2,9 +2,9 @@
 queries at 1× and 10× the data. One run measures SQLite (a temp file with the project's settings: WAL,
 synchronous=NORMAL, BEGIN IMMEDIATE) and PostgreSQL (a scratch database created and dropped by this script).
 
-    .venv/bin/python bench/ledger.py            # full run, a few minutes
-    .venv/bin/python bench/ledger.py --quick    # smaller counts, about a minute
-    .venv/bin/python bench/ledger.py --only sqlite --profile   # and where the service's time goes (cProfile)
+    .venv/bin/python bench/books.py            # full run, a few minutes
+    .venv/bin/python bench/books.py --quick    # smaller counts, about a minute
+    .venv/bin/python bench/books.py --only sqlite --profile   # and where the service's time goes (cProfile)
 
 What is compared (see bench/README.md for the targets and how to read them):
 
@@ -169,9 +169,9 @@ class Bench:
         from django.contrib.auth import get_user_model
         from django.db import transaction
 
-        from points import ledger
+        from points.ledger import books
         from points.models import Account, District, RubricCategory, RubricItem, StaffRole, Township
-        from points.register import staff_role_save
+        from points.register.services import staff_role_save
 
         n = self.sizes["batch"]
         district = District.objects.create(name="基准区", code="BENCH")
@@ -192,9 +192,9 @@ class Bench:
                 (self.service_village, self.service_households),
                 (self.raw_village, self.raw_households),
             ):
-                ledger.household_accounts(households)
-                ledger.system_account(village, Account.Kind.ISSUANCE)
-                ledger.lock_head(village)
+                books.household_accounts(households)
+                books.system_account(village, Account.Kind.ISSUANCE)
+                books.lock_head(village)
         self.raw_accounts = {
             a.household_id: a.id for a in Account.objects.filter(village=self.raw_village, kind="household")
         }
@@ -249,11 +249,11 @@ class Bench:
 
     def transfer_row(self, sql, *, village_id, seq, debit, credit, amount, code, household_id, item, conduct,
                      period, actor_id, created_at, prev_hash, chained=True):  # fmt: skip
-        """The column values of one transfer and its hash, computed as ``ledger.post`` computes them.
+        """The column values of one transfer and its hash, computed as ``books.post`` computes them.
 
         ``chained=False`` (bulk data for the read queries only) stores a placeholder of the same length instead
         of hashing: loading is then twice as fast, and those villages are not verified."""
-        from points.ledger import transfer_hash
+        from points.ledger.books import transfer_hash
 
         item_id, item_name = (item.id, item.name) if item else (None, "")
         if chained:
@@ -302,7 +302,7 @@ class Bench:
         from django.db import transaction
         from django.utils import timezone
 
-        from points.ledger import month_of
+        from points.ledger.books import month_of
 
         now = timezone.now()
         period = month_of(now)
@@ -337,7 +337,7 @@ class Bench:
         from django.db import transaction
         from django.utils import timezone
 
-        from points.ledger import month_of
+        from points.ledger.books import month_of
 
         now = timezone.now()
         period = month_of(now)
@@ -373,7 +373,7 @@ class Bench:
     def bench_single(self) -> dict:
         from django.db import connection
 
-        from points.awards import points_award
+        from points.ledger.awards import points_award
 
         n = self.sizes["single"]
         sql = self.raw_sql()
@@ -423,7 +423,7 @@ class Bench:
     def bench_batch(self) -> dict:
         from django.db import connection
 
-        from points.awards import points_award
+        from points.ledger.awards import points_award
 
         sql = self.raw_sql()
         service_times, raw_times = [], []
@@ -458,7 +458,7 @@ class Bench:
 
     def check_books(self) -> None:
         """The raw baseline wrote the very rows the ledger would: both villages verify, chain and balances."""
-        from points.verify import verify_ledger
+        from points.ledger.verify import verify_ledger
 
         for village in (self.service_village, self.raw_village):
             result = verify_ledger(village=village, record=False)
@@ -470,7 +470,7 @@ class Bench:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from points.awards import points_award
+        from points.ledger.awards import points_award
 
         counts = {}
         for n in (1, 100):
@@ -508,7 +508,7 @@ class Bench:
 
         from django.utils import timezone
 
-        from points.ledger import month_of
+        from points.ledger.books import month_of
         from points.models import Account, Transfer
 
         size = self.sizes["village"]
@@ -540,7 +540,7 @@ class Bench:
         self.log(f"10×: the database holds {households:,} household accounts and {transfers:,} transfers")
         self.log(f"  same village, 10× villages around it: {self.fmt(grown)}")
         self.log(f"  same size, 10 years of history:       {self.fmt(history)}")
-        from points.verify import verify_ledger
+        from points.ledger.verify import verify_ledger
 
         assert verify_ledger(village=small, record=False).ok
         self.note = (
@@ -574,7 +574,7 @@ class Bench:
         round (other load only ever adds time); the median is then taken across the sampled households."""
         from collections import defaultdict
 
-        from points.selectors import household_balance, household_statement, period_range, ranking
+        from points.ledger.selectors import household_balance, household_statement, period_range, ranking
 
         start, end = period_range("year", year)
         best = defaultdict(lambda: float("inf"))
@@ -616,15 +616,15 @@ class Bench:
 
         from django.db import connection, transaction
 
-        from points import ledger
+        from points.ledger import books
         from points.models import Account, PeriodSummary, Transfer
 
         sql = self.raw_sql()
         with transaction.atomic():
-            accounts = {h: a.id for h, a in ledger.household_accounts(households).items()}
-            issuance = ledger.system_account(village, Account.Kind.ISSUANCE).id
-            store = ledger.system_account(village, Account.Kind.STORE).id
-            ledger.lock_head(village)
+            accounts = {h: a.id for h, a in books.household_accounts(households).items()}
+            issuance = books.system_account(village, Account.Kind.ISSUANCE).id
+            store = books.system_account(village, Account.Kind.STORE).id
+            books.lock_head(village)
         seq, prev = self.raw_head(village)
         moves = defaultdict(lambda: [0, 0])  # account -> debits, credits
         summaries = []

@@ -55,8 +55,8 @@ class Side:
 def seed(prefix: str, code: str, township, root):
     from django.contrib.auth import get_user_model
 
-    from points.awards import points_award
-    from points.ledger import household_account, system_account
+    from points.ledger.awards import points_award
+    from points.ledger.books import household_account, system_account
     from points.models import (
         Account,
         Household,
@@ -68,8 +68,8 @@ def seed(prefix: str, code: str, township, root):
         Village,
         VillageGroup,
     )
-    from points.register import household_save, staff_role_save
-    from points.store import stocktake_record
+    from points.register.services import household_save, staff_role_save
+    from points.store.services import stocktake_record
 
     village = Village.objects.create(township=township, name=f"{prefix}村", code=code)
     group = VillageGroup.objects.create(village=village, name="一组")
@@ -102,7 +102,7 @@ def seed(prefix: str, code: str, township, root):
 
 def service_op(side: Side, worker: int, workers: int, run_id: str):
     """A callable doing one counter redemption through the service, as worker ``worker`` of ``workers``."""
-    from points.store import redemption_create
+    from points.store.services import redemption_create
 
     actor = type(side.actors[worker]).objects.get(pk=side.actors[worker].pk)
     households = side.households[worker::workers]
@@ -155,7 +155,7 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from points import ledger
+    from points.ledger import books
 
     ops = connection.ops
     head_sql = "SELECT seq, hash FROM points_ledgerhead WHERE village_id = %s"
@@ -197,14 +197,14 @@ def baseline_op(side: Side, worker: int, workers: int, run_id: str):
                 [amount, amount, side.store_account],
             )
             now = timezone.now()
-            period = ledger.month_of(now)
+            period = books.month_of(now)
             seq += 1
             fields = harness.transfer_fields(
                 village=village_id, seq=seq, debit=account_id, credit=side.store_account, amount=amount,
                 code="redemption", household=household.id, item=None, item_name=item_name, conduct=0,
                 period=period, actor=actor_id, created_at=now,
             )  # fmt: skip
-            digest = ledger.transfer_hash(prev_hash, fields)
+            digest = books.transfer_hash(prev_hash, fields)
             at = ops.adapt_datetimefield_value(now)
             cursor.execute(
                 TRANSFER_SQL,

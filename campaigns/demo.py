@@ -23,23 +23,18 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import ImageDraw
 
-from points import clock, demo_ledger
-from points.demo_store import cjk_font, dark, light, png_bytes, rgb, save_image, shadow, soft_background
+from campaigns.ballots import ballot_cast
+from campaigns.policy import eligibility_problem
+from campaigns.results import results_release, winners_confirm
+from campaigns.selectors import tally
+from campaigns.services import campaign_advance, campaign_create, nomination_review, nomination_submit
+from points import clock
+from points.demo import ledger as demo_ledger
+from points.demo.store import cjk_font, dark, light, png_bytes, rgb, save_image, shadow, soft_background
 from points.models import Household, Member, ResidentAccount, StaffRole, Township
-from points.register import resident_password_issue
+from points.register.services import resident_password_issue
 
 from .models import Campaign, Nomination, Winner
-from .services import (
-    ballot_cast,
-    campaign_advance,
-    campaign_create,
-    eligibility_problem,
-    nomination_review,
-    nomination_submit,
-    results_release,
-    tally,
-    winners_confirm,
-)
 
 Phase = Campaign.Phase
 WINNER_COLLECTION = "光荣榜"

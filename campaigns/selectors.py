@@ -1,10 +1,22 @@
 """Reads of campaigns for pages and the API. Views call these; they never filter campaign models themselves."""
 
+from django.db.models import Count
+
+from campaigns.policy import can_manage, visible_campaigns
 from points import clock
 from points.models import Household
 
-from .models import BallotRecord, Campaign, Nomination
-from .services import visible_campaigns
+from .exceptions import ResultsHidden
+from .models import (
+    Ballot,
+    BallotChoice,
+    BallotRecord,
+    Campaign,
+    Nomination,
+    Winner,
+)
+
+Phase = Campaign.Phase
 
 
 def visible_campaign(user, campaign_id: int) -> Campaign | None:
@@ -34,3 +46,90 @@ def approved_nominees(campaign: Campaign) -> list[Nomination]:
 
 def voting_open(campaign: Campaign) -> bool:
     return campaign.phase == Campaign.Phase.VOTING and campaign.voting_starts <= clock.now() < campaign.voting_ends
+
+
+def tally(campaign: Campaign) -> dict:
+    """Counts per approved nominee, turnout per village and overall, and ties around the winning line."""
+    counts = dict(
+        BallotChoice.objects.filter(ballot__campaign=campaign)
+        .values("nomination_id")
+        .annotate(n=Count("id"))
+        .values_list("nomination_id", "n")
+    )
+    nominees = list(
+        Nomination.objects.filter(campaign=campaign, status=Nomination.Status.APPROVED).select_related(
+            "household", "member", "village"
+        )
+    )
+    rows = sorted(
+        ({"nomination": n, "votes": counts.get(n.pk, 0)} for n in nominees),
+        key=lambda row: (-row["votes"], row["nomination"].pk),
+    )
+    rank = 0
+    for index, row in enumerate(rows):
+        if index == 0 or row["votes"] != rows[index - 1]["votes"]:
+            rank = index + 1
+        row["rank"] = rank
+    cut = campaign.winners_count
+    boundary_votes = rows[cut - 1]["votes"] if len(rows) >= cut else None
+    tie_at_cut = boundary_votes is not None and len(rows) > cut and rows[cut]["votes"] == boundary_votes
+    for row in rows:
+        row["tied_at_cut"] = tie_at_cut and row["votes"] == boundary_votes
+    voted = dict(
+        BallotRecord.objects.filter(campaign=campaign)
+        .values("village_id")
+        .annotate(n=Count("id"))
+        .values_list("village_id", "n")
+    )
+    villages = list(campaign.villages().order_by("code"))
+    eligible = dict(
+        Household.objects.filter(village__in=villages, status=Household.Status.ACTIVE)
+        .values("village_id")
+        .annotate(n=Count("id"))
+        .values_list("village_id", "n")
+    )
+    turnout = [
+        {"village": village, "voted": voted.get(village.pk, 0), "eligible": eligible.get(village.pk, 0)}
+        for village in villages
+    ]
+    total_voted = sum(t["voted"] for t in turnout)
+    total_eligible = sum(t["eligible"] for t in turnout)
+    return {
+        "rows": rows,
+        "tie_at_cut": tie_at_cut,
+        "turnout": turnout,
+        "voted": total_voted,
+        "eligible": total_eligible,
+        "ballots": Ballot.objects.filter(campaign=campaign).count(),
+    }
+
+
+def results_for(actor, campaign: Campaign) -> dict:
+    """The tally, for anyone once released, before that only for those who run the campaign."""
+    if campaign.results_released_at is None and not can_manage(actor, campaign):
+        raise ResultsHidden()
+    return tally(campaign)
+
+
+def published_winners(*, villages=None, year: int | None = None):
+    """What the honor roll shows: winners of published campaigns (the portal reads this)."""
+    winners = Winner.objects.filter(campaign__phase=Phase.PUBLISHED).select_related(
+        "campaign", "nomination", "nomination__household", "nomination__member", "village", "photo"
+    )
+    if villages is not None:
+        winners = winners.filter(village__in=villages)
+    if year is not None:
+        winners = winners.filter(campaign__published_at__year=year)
+    return winners.order_by("-campaign__published_at", "campaign_id", "rank")
+
+
+def receipt_lookup(campaign: Campaign, receipt: str):
+    """Anyone can find a ballot by its receipt in the published list, once results are released."""
+    if campaign.results_released_at is None:
+        raise ResultsHidden()
+    ballot = Ballot.objects.filter(campaign=campaign, receipt=(receipt or "").strip().upper()).first()
+    if ballot is None:
+        return None
+    return [
+        choice.nomination for choice in ballot.choices.select_related("nomination__household", "nomination__member")
+    ]

@@ -1,7 +1,7 @@
 """Campaigns (评选) in the Wagtail admin: one menu group for those who may run a campaign.
 
 The campaign snippet viewset lists, creates and edits (drafts only) through ``campaigns.services``; everything
-after creation has its own page in ``admin_views`` (a campaign's page and phases, nominations, paper ballots, the
+after creation has its own page in ``campaigns/admin/`` (a campaign's page and phases, nominations, paper ballots, the
 tally, the winners, result objections). A ``CampaignPermissionPolicy`` routes Wagtail's checks to
 ``services.can_manage``, so a campaign the user may not run is neither listed nor reachable (404).
 """
@@ -20,14 +20,17 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
 
+from campaigns.admin import ballots, nominations, phases, results
+from campaigns.admin.common import NOT_DRAFT, turnout_label, with_turnout
+from campaigns.admin.forms import CampaignForm
+from campaigns.admin.policy import CampaignPermissionPolicy, manageable_campaigns
+from campaigns.policy import can_manage
+from campaigns.services import campaign_create, campaign_update
+from points.admin.menu import ScopedMenuItem
+from points.admin.views import ServiceSaveMixin, scoped_object_views
 from points.scope import Capability
-from points.wagtail_hooks import ScopedMenuItem, ServiceSaveMixin, scoped_object_views
 
-from . import admin_views
-from .admin_forms import CampaignForm
-from .admin_policy import CampaignPermissionPolicy, manageable_campaigns
 from .models import Campaign
-from .services import campaign_create, campaign_update, can_manage
 
 MENU_HOOK = "register_campaigns_menu_item"
 Phase = Campaign.Phase
@@ -112,7 +115,7 @@ class CampaignEditView(CampaignServiceMixin, EditView):
 
     def dispatch(self, request, *args, **kwargs):
         if self.object.phase != Phase.DRAFT:
-            messages.error(request, admin_views.NOT_DRAFT)
+            messages.error(request, NOT_DRAFT)
             return redirect("campaigns_detail", pk=self.object.pk)
         return super().dispatch(request, *args, **kwargs)
 
@@ -138,7 +141,7 @@ class CampaignViewSet(SnippetViewSet):
         Column("scope", label=_("范围"), accessor=_scope_label),
         Column("phase", label=_("阶段"), accessor="get_phase_display"),
         Column("dates", label=_("日期"), accessor=_dates_label),
-        Column("turnout", label=_("投票率"), accessor=admin_views.turnout_label),
+        Column("turnout", label=_("投票率"), accessor=turnout_label),
     ]
     list_filter = ["phase", "kind", "level"]
     search_fields = ["title"]
@@ -175,9 +178,7 @@ class CampaignViewSet(SnippetViewSet):
     )
 
     def get_queryset(self, request):
-        return admin_views.with_turnout(
-            manageable_campaigns(request.user).select_related("village", "township", "district")
-        )
+        return with_turnout(manageable_campaigns(request.user).select_related("village", "township", "district"))
 
 
 class CampaignGroup(SnippetViewSetGroup):
@@ -195,23 +196,28 @@ register_snippet(CampaignGroup)
 
 @hooks.register("register_admin_urls")
 def register_campaign_urls():
-    v = admin_views
     return [
-        path("campaigns/<int:pk>/", v.detail, name="campaigns_detail"),
-        path("campaigns/<int:pk>/advance/", v.advance, name="campaigns_advance"),
-        path("campaigns/<int:pk>/nominations/", v.nominations, name="campaigns_nominations"),
+        path("campaigns/<int:pk>/", phases.detail, name="campaigns_detail"),
+        path("campaigns/<int:pk>/advance/", phases.advance, name="campaigns_advance"),
+        path("campaigns/<int:pk>/nominations/", nominations.nominations, name="campaigns_nominations"),
         path(
-            "campaigns/<int:pk>/nominations/households.json", v.household_search_json, name="campaigns_household_search"
+            "campaigns/<int:pk>/nominations/households.json",
+            nominations.household_search_json,
+            name="campaigns_household_search",
         ),
-        path("campaigns/nominations/<int:pk>/review/", v.nomination_review_view, name="campaigns_nomination_review"),
-        path("campaigns/ballots/", v.ballots_start, name="campaigns_ballots_start"),
-        path("campaigns/<int:pk>/ballots/", v.ballots, name="campaigns_ballots"),
-        path("campaigns/<int:pk>/ballots/lookup.json", v.ballot_lookup, name="campaigns_ballot_lookup"),
-        path("campaigns/<int:pk>/tally/", v.tally_view, name="campaigns_tally"),
-        path("campaigns/<int:pk>/release/", v.release, name="campaigns_release"),
-        path("campaigns/<int:pk>/winners/", v.winners, name="campaigns_winners"),
-        path("campaigns/<int:pk>/objections/", v.objections, name="campaigns_objections"),
-        path("campaigns/objections/<int:pk>/answer/", v.objection_answer, name="campaigns_objection_answer"),
+        path(
+            "campaigns/nominations/<int:pk>/review/",
+            nominations.nomination_review_view,
+            name="campaigns_nomination_review",
+        ),
+        path("campaigns/ballots/", ballots.ballots_start, name="campaigns_ballots_start"),
+        path("campaigns/<int:pk>/ballots/", ballots.ballots, name="campaigns_ballots"),
+        path("campaigns/<int:pk>/ballots/lookup.json", ballots.ballot_lookup, name="campaigns_ballot_lookup"),
+        path("campaigns/<int:pk>/tally/", results.tally_view, name="campaigns_tally"),
+        path("campaigns/<int:pk>/release/", results.release, name="campaigns_release"),
+        path("campaigns/<int:pk>/winners/", results.winners, name="campaigns_winners"),
+        path("campaigns/<int:pk>/objections/", results.objections, name="campaigns_objections"),
+        path("campaigns/objections/<int:pk>/answer/", results.objection_answer, name="campaigns_objection_answer"),
     ]
 
 

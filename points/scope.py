@@ -11,8 +11,8 @@ from enum import StrEnum
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-from . import fastsql
-from .models import Household, ResidentAccount, StaffRole, Township, Village
+from points import fastsql
+from points.models import Household, ResidentAccount, StaffRole, Township, Village
 
 
 class Capability(StrEnum):

@@ -1,6 +1,6 @@
 """Template context for every page."""
 
-from .cache import care_mode as _care_mode
+from portal.cache import care_mode as _care_mode
 
 
 def care_mode(request):

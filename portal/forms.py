@@ -6,9 +6,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from points.claims import MAX_PHOTOS
 from points.images import validate_photo
-from points.store import MAX_QUANTITY as MAX_RESERVE_QUANTITY
+from points.ledger.claims import MAX_PHOTOS
+from points.store.services import MAX_QUANTITY as MAX_RESERVE_QUANTITY
 
 
 class ResidentLoginForm(AuthenticationForm):
@@ -342,3 +342,23 @@ class ReceiptLookupForm(forms.Form):
 
     def clean_receipt(self):
         return self.cleaned_data["receipt"].replace(" ", "").upper()
+
+
+class MottoForm(forms.Form):
+    motto = forms.CharField(label=_("家风家训"), max_length=200, help_text=_("一两句话，如「勤俭持家，与人为善」"))
+    story = forms.CharField(
+        label=_("家风故事"), max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    photo = forms.FileField(
+        label=_("照片"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    def clean_photo(self):
+        from points.images import validate_photo
+
+        photo = self.cleaned_data.get("photo")
+        if photo:
+            validate_photo(photo)  # size-limited, checked by Pillow; a decompression bomb is refused
+        return photo

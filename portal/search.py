@@ -1,5 +1,5 @@
 """Site search (``/search/?q=``): live, public pages (news, family mottos, villages, sections) and the winners of
-published campaigns. Reads only; the view in ``views_search`` renders what these return.
+published campaigns. Reads only; the view in ``portal.views.search`` renders what these return.
 
 Pages go through Wagtail search (the database backend: SQLite FTS5 or PostgreSQL full-text search), with the
 fields each page type lists in ``search_fields``.
@@ -16,7 +16,7 @@ province would put a Chinese analyser (e.g. Elasticsearch with an ik/smartcn tok
 
 Winners are few (a handful per campaign) and change without a page publish (a household renamed, a campaign
 published), so they are matched on their rows directly (names, citation, campaign, village) among the winners
-``campaigns.services.published_winners`` returns: never a winner of a campaign that is not published.
+``campaigns.selectors.published_winners`` returns: never a winner of a campaign that is not published.
 """
 
 import re
@@ -87,7 +87,7 @@ def specific_in_order(pages) -> list:
 def search_winners(query: str):
     """Winners of published campaigns whose names, citation, campaign or village match every word of
     ``query``; newest campaign first. A queryset."""
-    from campaigns.services import published_winners
+    from campaigns.selectors import published_winners
 
     condition = reduce(
         and_,

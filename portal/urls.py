@@ -5,25 +5,25 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from . import views, views_search
+from portal.views import notice, residents, search, site
 
 portal_patterns = (
     [
-        path("login/", views.LoginView.as_view(), name="login"),
+        path("login/", site.LoginView.as_view(), name="login"),
         path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
-        path("me/", views.me, name="me"),
-        path("me/statement/", views.statement, name="statement"),
-        path("me/claims/", views.claims, name="claims"),
-        path("me/claims/new/", views.claim_new, name="claim_new"),
-        path("me/objections/", views.objections, name="objections"),
-        path("me/objections/new/<int:transfer_id>/", views.objection_new, name="objection_new"),
-        path("notice/<slug:village_code>/<str:period>/", views.notice, name="notice"),
-        path("care-mode/", views.care_toggle, name="care_mode"),
-        path("search/", views_search.search, name="search"),
-        # The store and campaign pages keep their routes beside their views (portal/views_store.py,
-        # portal/views_campaigns.py); included without a namespace, their names are portal:store and so on.
-        path("", include("portal.views_store")),
-        path("", include("portal.views_campaigns")),
+        path("me/", residents.me, name="me"),
+        path("me/statement/", residents.statement, name="statement"),
+        path("me/claims/", residents.claims, name="claims"),
+        path("me/claims/new/", residents.claim_new, name="claim_new"),
+        path("me/objections/", residents.objections, name="objections"),
+        path("me/objections/new/<int:transfer_id>/", residents.objection_new, name="objection_new"),
+        path("notice/<slug:village_code>/<str:period>/", notice.notice, name="notice"),
+        path("care-mode/", site.care_toggle, name="care_mode"),
+        path("search/", search.search, name="search"),
+        # The store and campaign pages keep their routes beside their views (portal/views/store.py,
+        # portal/views/campaigns.py); included without a namespace, their names are portal:store and so on.
+        path("", include("portal.views.store")),
+        path("", include("portal.views.campaigns")),
     ],
     "portal",
 )

@@ -18,9 +18,8 @@ from wagtail.snippets.views.snippets import DeleteView, HistoryView, IndexView, 
 
 from points.models import StaffRole
 from points.scope import SUPERUSER, scope_for
-
-from .api.tokens import token_revoke
-from .models import ApiToken
+from portal.api.tokens import token_revoke
+from portal.models import ApiToken
 
 SEES_ALL = {SUPERUSER, StaffRole.Role.DISTRICT_ADMIN}
 

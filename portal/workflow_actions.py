@@ -7,7 +7,7 @@ def finish_workflow(workflow_state, user=None):
     Wagtail's own action does, with the approver's permissions checked."""
     from wagtail.models import Page
 
-    from .models import FamilyMottoPage
+    from portal.models import FamilyMottoPage
 
     obj = workflow_state.content_object
     motto = isinstance(obj, Page) and obj.specific_class is FamilyMottoPage

@@ -5,7 +5,7 @@ import itertools
 from django.contrib.auth import get_user_model
 
 from points.models import District, Household, Member, StaffRole, Township, Village, VillageGroup
-from points.register import household_save, resident_password_issue, staff_role_save
+from points.register.services import household_save, resident_password_issue, staff_role_save
 
 _seq = itertools.count(1)
 

@@ -10,8 +10,8 @@ import functools
 from django.utils import translation
 from ninja import NinjaAPI, Router
 
-from . import campaigns, docs, ledger, problems, store, tokens
-from .parser import ObjectParser
+from portal.api import campaigns, docs, ledger, problems, store, tokens
+from portal.api.parser import ObjectParser
 
 __all__ = ["api"]
 

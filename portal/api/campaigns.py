@@ -22,17 +22,18 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from campaigns.ballots import ballot_cast
 from campaigns.exceptions import BadBallot
 from campaigns.models import Campaign, Nomination, Winner
-from campaigns.services import ballot_cast, can_manage, results_for, visible_campaigns
+from campaigns.policy import can_manage, visible_campaigns
+from campaigns.selectors import results_for
 from points.exceptions import HeheError
 from points.models import Household, Village
 from points.scope import NOBODY, RESIDENT, Capability, scope_for
-
-from . import problems
-from .common import PUBLIC, PUBLIC_OPENAPI, refusal
-from .ledger import IdempotencyKey, IdPath, _idempotency_key, _village_out, _visible_household, errors
-from .schemas import BodyId, Page, QueryId, VillageOut
+from portal.api import problems
+from portal.api.common import PUBLIC, PUBLIC_OPENAPI, refusal
+from portal.api.ledger import IdempotencyKey, IdPath, _idempotency_key, _village_out, _visible_household, errors
+from portal.api.schemas import BodyId, Page, QueryId, VillageOut
 
 router = Router(tags=["campaigns"])
 

@@ -15,12 +15,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from campaigns.exceptions import AlreadyVoted, ResultsHidden, VotingClosed
-from points import ledger
 from points.exceptions import HeheError, OutOfStock, StoreError
+from points.ledger import books
 from points.models import Village
 from points.scope import scope_for
-
-from . import problems, tokens
+from portal.api import problems, tokens
 
 
 def anonymous(request):
@@ -75,7 +74,7 @@ def refusal(exc: HeheError):
 
 
 class _Unused(Exception):
-    """Raised inside ``ledger.idempotent`` to look a key up without taking it."""
+    """Raised inside ``books.idempotent`` to look a key up without taking it."""
 
 
 def _first_answer(*, actor, key: str, operation: str, request: dict) -> dict | None:
@@ -87,14 +86,14 @@ def _first_answer(*, actor, key: str, operation: str, request: dict) -> dict | N
 
     try:
         with transaction.atomic():
-            body, _replayed = ledger.idempotent(actor=actor, key=key, operation=operation, request=request, run=unused)
+            body, _replayed = books.idempotent(actor=actor, key=key, operation=operation, request=request, run=unused)
     except _Unused:
         return None
     return body
 
 
 def replayed(*, actor, key: str, operation: str, request: dict, act) -> dict:
-    """Run ``act`` (a service call answering a response body) once per key, through ``ledger.idempotent``:
+    """Run ``act`` (a service call answering a response body) once per key, through ``books.idempotent``:
     the same key and request answer the first body again; the key used for anything else, 409.
 
     ``act`` runs outside any transaction of ours, because a service may commit a step of its own that must
@@ -113,7 +112,7 @@ def replayed(*, actor, key: str, operation: str, request: dict, act) -> dict:
             return first
         raise
     with transaction.atomic():
-        recorded, _replayed = ledger.idempotent(
+        recorded, _replayed = books.idempotent(
             actor=actor, key=key, operation=operation, request=request, run=lambda: body
         )
     return recorded

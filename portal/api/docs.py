@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from ninja import Router
 from ninja.openapi.docs import DocsBase
 
-from . import problems
+from portal.api import problems
 
 ASSETS_DIR = Path(ninja.__file__).resolve().parent / "static" / "ninja"
 ASSETS = {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-init.js"}

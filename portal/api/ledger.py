@@ -9,21 +9,13 @@ from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Status
 
 from points import clock
-from points.awards import points_award, rubric_for_village, transfer_reverse
+from points.ledger.awards import points_award, rubric_for_village, transfer_reverse
+from points.ledger.selectors import conduct_score, household_balance, household_statement, period_range, stars_for
 from points.models import GENESIS_HASH, Account, Household, LedgerHead, RubricItem, Transfer, Village
+from points.register.selectors import household_detail, household_search
 from points.scope import RESIDENT, Capability, Scope, scope_for
-from points.selectors import (
-    conduct_score,
-    household_balance,
-    household_detail,
-    household_search,
-    household_statement,
-    period_range,
-    stars_for,
-)
-
-from . import problems
-from .schemas import (
+from portal.api import problems
+from portal.api.schemas import (
     MAX_ID,
     AwardIn,
     AwardOut,

@@ -12,7 +12,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from points.awards import MAX_BATCH
+from points.ledger.awards import MAX_BATCH
 
 MAX_ID = 2**63 - 1  # a PostgreSQL bigint; larger values would overflow the query, not find nothing
 MAX_LIMIT = 100

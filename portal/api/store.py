@@ -22,14 +22,21 @@ from ninja import Field, Query, Router, Schema, Status
 from points.exceptions import HeheError, OutOfStock, StoreError
 from points.models import Household, Redemption
 from points.scope import RESIDENT, scope_for
-from points.selectors import catalogue
-from points.selectors import redemption_balance_after as balance_after
-from points.store import MAX_LINES, MAX_QUANTITY, redemption_create, reservation_cancel, reservation_fulfil
-
-from . import problems
-from .common import PUBLIC, PUBLIC_OPENAPI, chosen_village, refusal, replayed
-from .ledger import IdempotencyKey, IdPath, _idempotency_key, _ledger_visible, _village_out, _visible_household, errors
-from .schemas import BodyId, Page, QueryId, VillageOut
+from points.store.selectors import catalogue
+from points.store.selectors import redemption_balance_after as balance_after
+from points.store.services import MAX_LINES, MAX_QUANTITY, redemption_create, reservation_cancel, reservation_fulfil
+from portal.api import problems
+from portal.api.common import PUBLIC, PUBLIC_OPENAPI, chosen_village, refusal, replayed
+from portal.api.ledger import (
+    IdempotencyKey,
+    IdPath,
+    _idempotency_key,
+    _ledger_visible,
+    _village_out,
+    _visible_household,
+    errors,
+)
+from portal.api.schemas import BodyId, Page, QueryId, VillageOut
 
 router = Router(tags=["store"])
 

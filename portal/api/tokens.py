@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.security import HttpBearer
 
-from ..models import ApiToken
-from . import problems
-from .schemas import Problem, TokenIn, TokenOut
+from portal.api import problems
+from portal.api.schemas import Problem, TokenIn, TokenOut
+from portal.models import ApiToken
 
 TOKEN_PREFIX = "hehe_"
 # Long enough for the prefix and 43 characters of urlsafe base64; anything longer is not ours, unread.

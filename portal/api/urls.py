@@ -2,6 +2,6 @@
 
 from django.urls import path
 
-from . import api
+from portal.api import api
 
 urlpatterns = [path("", api.urls)]

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
-from .env import env_bool, env_cache, env_database, env_int, env_list, env_str
+from portal.settings.env import env_bool, env_cache, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -60,10 +60,14 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "portal.urls"
 
+# The points app keeps each domain's screens in its own folder (points/<domain>/templates, .../static); Django's
+# app loaders look only at points/templates and points/static, so the domains' folders are named here.
+POINTS_DOMAINS = [BASE_DIR / "points" / domain for domain in ("register", "ledger", "store")]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "portal" / "templates"],
+        "DIRS": [BASE_DIR / "portal" / "templates", *(domain / "templates" for domain in POINTS_DOMAINS)],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -93,7 +97,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 AUTHENTICATION_BACKENDS = [
     # Throttles every sign-in (portal, Wagtail admin, API token) before the real backends run.
     "axes.backends.AxesStandaloneBackend",
-    "points.auth.ResidentBackend",
+    "points.register.auth.ResidentBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -127,6 +131,7 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static_collected"
+STATICFILES_DIRS = [domain / "static" for domain in POINTS_DOMAINS if (domain / "static").is_dir()]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

@@ -1,4 +1,4 @@
-from .base import *
-from .env import env_bool
+from portal.settings.base import *
+from portal.settings.env import env_bool
 
 DEBUG = env_bool("DEBUG", True)

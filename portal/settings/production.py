@@ -2,8 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *
-from .env import env_bool, env_list, env_str
+from portal.settings.base import *
+from portal.settings.env import env_bool, env_list, env_str
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY", required=True)

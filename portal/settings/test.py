@@ -2,8 +2,8 @@
 
 import os
 
-from .base import *
-from .env import env_database
+from portal.settings.base import *
+from portal.settings.env import env_database
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,22 +15,15 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from campaigns.ballots import ballot_cast
 from campaigns.models import Ballot, BallotRecord, Campaign, Nomination, PhaseChange, ResultObjection, Winner
-from campaigns.services import (
-    ballot_cast,
-    campaign_advance,
-    campaign_create,
-    campaigns_advance_by_date,
-    nomination_submit,
-    result_objection_file,
-    results_release,
-    winners_confirm,
-)
+from campaigns.results import result_objection_file, results_release, winners_confirm
+from campaigns.services import campaign_advance, campaign_create, campaigns_advance_by_date, nomination_submit
 from points import clock
-from points.awards import points_award
+from points.ledger.awards import points_award
+from points.ledger.selectors import household_balance
+from points.ledger.verify import verify_ledger
 from points.models import RubricCategory, RubricItem, Transfer
-from points.selectors import household_balance
-from points.verify import verify_ledger
 from tests.e2e.browser import CHROMIUM, NEEDS_CHROMIUM
 from tests.factories import make_household
 

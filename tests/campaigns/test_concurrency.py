@@ -6,13 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 
+from campaigns.ballots import ballot_cast
 from campaigns.models import Ballot, BallotChoice, BallotRecord, Campaign
-from campaigns.services import ballot_cast, campaign_advance, campaign_create, nomination_submit
+from campaigns.services import campaign_advance, campaign_create, nomination_submit
 from points import clock
+from points.ledger.selectors import household_balance
+from points.ledger.verify import verify_ledger
 from points.models import Household, Transfer
-from points.register import resident_password_issue
-from points.selectors import household_balance
-from points.verify import verify_ledger
+from points.register.services import resident_password_issue
 
 from ..concurrency import error_types, race, values
 from ..factories import make_household

@@ -6,28 +6,25 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 
+from campaigns.ballots import ballot_cast
 from campaigns.exceptions import AlreadyVoted, BadBallot, CampaignError, NotEligible, ResultsHidden, VotingClosed
 from campaigns.models import Ballot, BallotChoice, BallotRecord, Campaign, Nomination, PhaseChange, Winner
+from campaigns.results import results_release, winners_confirm
+from campaigns.selectors import published_winners, receipt_lookup, results_for
 from campaigns.services import (
-    ballot_cast,
     campaign_advance,
     campaign_create,
     campaigns_advance_by_date,
     nomination_review,
     nomination_submit,
-    published_winners,
-    receipt_lookup,
-    results_for,
-    results_release,
-    winners_confirm,
 )
 from points import clock
-from points.awards import points_award
 from points.exceptions import IdempotencyConflict, OutOfScope
+from points.ledger.awards import points_award
+from points.ledger.selectors import household_balance
+from points.ledger.verify import verify_ledger
 from points.models import Household, RubricCategory, RubricItem, Transfer
-from points.register import resident_password_issue
-from points.selectors import household_balance
-from points.verify import verify_ledger
+from points.register.services import resident_password_issue
 from tests.factories import make_household
 
 
@@ -400,8 +397,8 @@ def test_after_the_month_closes_early_a_voter_still_gets_a_receipt_and_a_new_bal
     credit cannot land: a retry of a ballot that was cast still gets its receipt (or AlreadyVoted), a new ballot
     is refused with MonthClosed, and nothing changes."""
     from points.exceptions import MonthClosed
-    from points.ledger import month_of
-    from points.notices import month_close, notice_publish
+    from points.ledger.books import month_of
+    from points.ledger.notices import month_close, notice_publish
 
     campaign, nominees = voting["campaign"], voting["nominees"]
     receipt = ballot_cast(

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connections
 
-from points.awards import points_award
+from points.ledger.awards import points_award
+from points.ledger.selectors import household_balance
 from points.models import Product, Redemption, RubricCategory, RubricItem
-from points.selectors import household_balance
-from points.store import stock_receive
+from points.store.services import stock_receive
 
 from .browser import CHROMIUM, NEEDS_CHROMIUM
 

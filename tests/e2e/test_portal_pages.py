@@ -43,11 +43,11 @@ from wagtail.models import Collection, Locale, Page, Site
 
 from campaigns.models import Campaign, Nomination, Winner
 from points import clock
-from points.awards import points_award
+from points.ledger.awards import points_award
+from points.ledger.notices import notice_publish, objection_answer, objection_file
+from points.ledger.verify import verify_ledger
 from points.models import Product, RubricCategory, RubricItem, Transfer
-from points.notices import notice_publish, objection_answer, objection_file
-from points.store import stock_receive
-from points.verify import verify_ledger
+from points.store.services import stock_receive
 from portal.models import (
     FamilyMottoIndexPage,
     FamilyMottoPage,

@@ -6,9 +6,9 @@ from io import StringIO
 from django.core.management import call_command
 
 from points import clock
-from points.awards import points_award
+from points.ledger.awards import points_award
 from points.models import Product, Redemption, RubricCategory, RubricItem
-from points.store import redemption_create, stock_receive
+from points.store.services import redemption_create, stock_receive
 
 
 def test_expire_reservations_refunds_once(cast):

@@ -114,7 +114,7 @@ def test_a_hot_service_call_sends_its_fast_path_through_one_cursor(cast, monkeyp
     statements share one cursor instead of opening one each; the next call opens its own."""
     from django.db import connections
 
-    from points.awards import points_award
+    from points.ledger.awards import points_award
     from points.models import RubricCategory, RubricItem
 
     item = RubricItem.objects.create(

@@ -10,18 +10,12 @@ import json
 import pytest
 
 from campaigns.models import Ballot, BallotRecord, Campaign, Nomination
-from campaigns.services import (
-    campaign_advance,
-    campaign_create,
-    nomination_review,
-    nomination_submit,
-    results_release,
-    winners_confirm,
-)
+from campaigns.results import results_release, winners_confirm
+from campaigns.services import campaign_advance, campaign_create, nomination_review, nomination_submit
 from points import clock
+from points.ledger.selectors import household_balance
 from points.models import Transfer
-from points.register import household_archive
-from points.selectors import household_balance
+from points.register.services import household_archive
 from tests.campaigns import test_services
 from tests.factories import make_household
 from tests.portal.test_api_ledger import API, JUNK, get, post, problem

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from points.ledger.selectors import household_balance
 from points.models import GENESIS_HASH, Account, LedgerHead, RubricCategory, RubricItem, Transfer
-from points.selectors import household_balance
 from portal.api.tokens import token_issue, token_revoke
 from portal.models import ApiToken
 

@@ -10,12 +10,12 @@ import json
 import pytest
 
 from points import clock
+from points.ledger.selectors import household_balance
 from points.models import Product, Redemption
-from points.register import household_archive, resident_password_issue
-from points.selectors import household_balance
-from points.store import redemption_create
+from points.register.services import household_archive, resident_password_issue
+from points.store.services import redemption_create
 from tests.factories import superuser
-from tests.points import test_store
+from tests.points.store import test_services as test_store
 from tests.portal.test_api_ledger import API, JUNK, get, post, problem
 
 store = test_store.store  # village A's soap (2 pts, 50 in stock) and oil (30 pts, 3); household_a holds 100

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from portal.cache import CARE_COOKIE
-from portal.views import CARE_COOKIE_AGE
+from portal.views.site import CARE_COOKIE_AGE
 
 TOGGLE = re.compile(r'<button type="submit" id="care-toggle" aria-pressed="(true|false)">')
 

@@ -6,7 +6,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
 
-from points.register import household_archive, resident_password_issue
+from points.register.services import household_archive, resident_password_issue
 
 LOGIN = "/login/"
 

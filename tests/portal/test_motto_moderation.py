@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 from wagtail.models import TaskState
 
 from points.models import Transfer
-from portal.models import FamilyMottoPage, MottoCredit, motto_submit, motto_workflow_for
+from portal.models import FamilyMottoPage, MottoCredit, motto_workflow_for
+from portal.mottos import motto_submit
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, Nomination, Winner
 from points import clock
-from points.awards import points_award
+from points.ledger.awards import points_award
+from points.ledger.notices import notice_publish
 from points.models import Product
-from points.notices import notice_publish
 from portal.cache import CARE_COOKIE, GENERATION_KEY, HEADER, purge
 from portal.models import NewsPage
 
@@ -187,7 +187,7 @@ def test_a_redemption_purges_once_for_its_points_and_its_stock(cast, rubric_item
     """A counter redemption moves points and stock in one commit: ledger_changed and store_changed arrive in one
     batch, and one purge (one cache round trip) serves both. Two commits, two purges."""
     import portal.cache
-    from points.store import redemption_create, stock_receive
+    from points.store.services import redemption_create, stock_receive
 
     award(cast, rubric_items.care, [cast.household_a], "cache-once-award")
     product = Product.objects.create(village=cast.village_a, name="洗衣粉", price=2, unit="袋")

@@ -20,12 +20,11 @@ from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfiel
 
 from campaigns.models import Campaign, Nomination, Winner
 from points import clock
-from points.awards import points_award
+from points.ledger.awards import points_award
 from points.models import Product, RubricCategory, RubricItem, Transfer, Village
-from points.store import stock_receive
+from points.store.services import stock_receive
 from portal.cache import purge
 from portal.models import (
-    MOTTO_POINTS,
     FamilyMottoIndexPage,
     FamilyMottoPage,
     HomePage,
@@ -37,6 +36,7 @@ from portal.models import (
     VillageIndexPage,
     VillagePage,
 )
+from portal.mottos import MOTTO_POINTS
 from portal.search import search_pages
 
 from ..factories import build_cast, make_household

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from points import clock
-from points.awards import points_award, transfer_reverse
-from points.selectors import red_black_list
+from points.ledger.awards import points_award, transfer_reverse
+from points.ledger.selectors import red_black_list
 
 from ..factories import make_household
 

@@ -11,19 +11,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from campaigns.ballots import ballot_cast
 from campaigns.models import Ballot, BallotRecord, Campaign, Nomination, ResultObjection
-from campaigns.services import (
-    ballot_cast,
-    campaign_advance,
-    campaign_create,
-    nomination_submit,
-    results_release,
-    winners_confirm,
-)
+from campaigns.results import results_release, winners_confirm
+from campaigns.services import campaign_advance, campaign_create, nomination_submit
 from points import clock
-from points.awards import points_award
+from points.ledger.awards import points_award
+from points.ledger.selectors import household_balance
 from points.models import RubricCategory, RubricItem
-from points.selectors import household_balance
 from tests.factories import make_household
 
 PHONE = "13800138001"  # the cast's resident household head's phone: must never appear on these pages

@@ -10,10 +10,10 @@ from django.utils import timezone
 from PIL import Image
 
 from points import clock
-from points.awards import points_award
-from points.claims import claim_approve, claim_reject, claim_submit
+from points.ledger.awards import points_award
+from points.ledger.claims import claim_approve, claim_reject, claim_submit
+from points.ledger.notices import month_close, notice_publish, objection_answer
 from points.models import Claim, ClaimPhoto, LedgerHead, Objection, RubricCategory, RubricItem
-from points.notices import month_close, notice_publish, objection_answer
 
 PHONE = "13800138001"  # the cast's resident household head's phone: must never appear on these pages
 RESIDENT_PAGES = ["/me/", "/me/statement/", "/me/claims/", "/me/claims/new/", "/me/objections/"]

@@ -10,10 +10,10 @@ from wagtail.images import get_image_model
 from wagtail.images.tests.utils import get_test_image_file
 
 from points import clock
-from points.awards import points_award
+from points.ledger.awards import points_award
+from points.ledger.selectors import household_balance
 from points.models import Product, Redemption, RubricCategory, RubricItem, StockMovement, Transfer
-from points.selectors import household_balance
-from points.store import redemption_create, stock_receive
+from points.store.services import redemption_create, stock_receive
 
 PHONE = "13800138001"  # the cast's resident household head's phone: must never appear on these pages
 STORE_PAGES = ["/store/", "/store/reserve/", "/me/reservations/"]

@@ -2,9 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
+from points.management.commands.seed_demo import DEMO_PASSWORD, DEMO_RESIDENTS, STAFF
 from points.models import Household
-
-from .seed_demo import DEMO_PASSWORD, DEMO_RESIDENTS, STAFF
 
 # What each demo resident is good for trying out.
 RESIDENT_NOTES = {

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from points.store import reservations_expire
+from points.store.services import reservations_expire
 
 
 class Command(BaseCommand):

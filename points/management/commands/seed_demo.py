@@ -15,10 +15,12 @@ from django.db import transaction
 from django.utils.module_loading import autodiscover_modules
 from tqdm import tqdm
 
-from points import demo_data, demo_ledger, demo_store
+from points.demo import data as demo_data
+from points.demo import ledger as demo_ledger
+from points.demo import store as demo_store
+from points.ledger.verify import verify_ledger
 from points.models import District, Household, Member, StaffRole, Township, Village, VillageGroup
-from points.register import household_save, resident_password_issue, staff_role_save
-from points.verify import verify_ledger
+from points.register.services import household_save, resident_password_issue, staff_role_save
 
 DEMO_PASSWORD = "hehe2026"
 # Residents with a known password: 青山村 001 (the demo resident) and 柳溪村 001, who has not voted yet in the

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from points.ledger.verify import verify_ledger
 from points.models import Village
-from points.verify import verify_ledger
 
 
 class Command(BaseCommand):

@@ -157,7 +157,8 @@ def _seed_mottos(index) -> int:
     village committee (``CommitteeApprovalTask``), which publishes the page and credits the household's motto
     points once. The last one is left waiting in the committee's moderation queue."""
     from points.models import Household, StaffRole
-    from portal.models import FamilyMottoPage, motto_submit, motto_workflow_for
+    from portal.models import FamilyMottoPage, motto_workflow_for
+    from portal.mottos import motto_submit
 
     motto_workflow_for(index)  # moderated by the household's own village committee
     made = 0

@@ -1,0 +1,87 @@
+"""The shared admin base of the points app's viewsets: object views that check each row against the scope (an
+object outside it answers 404), create/edit views that save through a service and show its refusals on the
+form, and listing links shown only where the policy allows them."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from wagtail.snippets.views.snippets import (
+    DeleteView,
+    EditView,
+    HistoryView,
+    InspectView,
+    UsageView,
+)
+
+from points.exceptions import HeheError
+
+
+class ScopedObjectMixin:
+    """Wagtail's object views check model-level permission only; this adds the per-row scope check.
+
+    An object outside the user's scope answers 404, so its existence does not leak.
+    """
+
+    scope_action = "view"
+
+    def get_object(self, *args, **kwargs):  # some of Wagtail's views take a queryset, the history view none
+        obj = super().get_object(*args, **kwargs)
+        if not self.permission_policy.user_has_permission_for_instance(self.request.user, self.scope_action, obj):
+            raise Http404
+        return obj
+
+
+def scoped(view_class, action="view"):
+    return type(f"Scoped{view_class.__name__}", (ScopedObjectMixin, view_class), {"scope_action": action})
+
+
+def scoped_object_views(edit_view_class=EditView):
+    """The object views of a snippet viewset, each checking the row against the scope."""
+    return {
+        "edit_view_class": scoped(edit_view_class, "change"),
+        "delete_view_class": scoped(DeleteView, "delete"),
+        "inspect_view_class": scoped(InspectView),
+        "history_view_class": scoped(HistoryView),
+        "usage_view_class": scoped(UsageView),
+    }
+
+
+class ServiceSaveMixin:
+    """Create/edit views that save through a service and show its refusals on the form."""
+
+    @staticmethod
+    def service(instance, actor):
+        raise NotImplementedError("a viewset's create and edit views name the service that saves their model")
+
+    def form_valid(self, form):
+        self.form = form
+        try:
+            self.object = self.service(form.save(commit=False), self.request.user)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, messages in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                form.add_error(None, exc.messages)
+            return self._refused(form)
+        except HeheError as exc:
+            form.add_error(None, str(exc.message))
+            return self._refused(form)
+        return self.save_action()
+
+    def _refused(self, form):
+        self.produced_error_code = "validation_error"
+        self.produced_error_message = self.get_error_message()
+        return self.form_invalid(form)
+
+
+class InstanceLinksMixin:
+    """Listing links per row: edit and delete only where the policy allows them for that row."""
+
+    def _allowed(self, action, instance):
+        return self.permission_policy.user_has_permission_for_instance(self.request.user, action, instance)
+
+    def get_edit_url(self, instance):
+        return super().get_edit_url(instance) if self._allowed("change", instance) else None
+
+    def get_delete_url(self, instance):
+        return super().get_delete_url(instance) if self._allowed("delete", instance) else None

@@ -1,0 +1,133 @@
+"""家风家训 pages: the index with the residents' phone form, one page per motto, the once-per-household credit."""
+
+from django.contrib import messages
+from django.db import models
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+from wagtail.search import index
+
+from points.scope import scope_for
+from portal.renditions import with_renditions
+
+MOTTO_LIMIT = 100
+
+
+class FamilyMottoIndexPage(RoutablePageMixin, Page):
+    """家风家训: the published mottos, newest first, and the residents' phone form (``submit/``). A resident's
+    submission becomes a DRAFT ``FamilyMottoPage`` sent into Wagtail's moderation workflow; the committee
+    approves and publishes it in the admin, and the first publication credits the household once."""
+
+    intro = RichTextField(_("导语"), blank=True)
+    max_count = 1
+    parent_page_types = ["portal.HomePage"]
+    subpage_types = ["portal.FamilyMottoPage"]
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+
+    class Meta:
+        verbose_name = _("家风家训栏目")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        mottos = (
+            FamilyMottoPage.objects.child_of(self)
+            .live()
+            .select_related("household__village", "photo")
+            .order_by("-first_published_at", "-id")[:MOTTO_LIMIT]
+        )
+        context["mottos"] = with_renditions(mottos, "photo")
+        return context
+
+    @path("")
+    def index(self, request):
+        return self.render(request)
+
+    @path("submit/")
+    def submit(self, request):
+        from points.scope import RESIDENT
+
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('portal:login')}?next={request.path}")
+        scope = scope_for(request.user)
+        if scope.role != RESIDENT:
+            messages.error(request, _("只有居民可以提交家风家训"))
+            return redirect(self.url)
+        from portal.forms import MottoForm
+
+        form = MottoForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            from points.models import Household
+
+            household = Household.objects.select_related("village").get(pk=scope.household_id)
+            from portal.mottos import motto_submit  # the service imports these models
+
+            motto_submit(index=self, user=request.user, household=household, **form.cleaned_data)
+            messages.success(request, _("已提交，村委审核通过后会在这里公布。"))
+            return redirect(self.url)
+        return TemplateResponse(
+            request, "portal/family_motto_submit_page.html", {"page": self, "self": self, "form": form}
+        )
+
+
+class FamilyMottoPage(Page):
+    """一户的家风家训: motto, story and photo, linked to its household. Made by ``motto_submit`` as a draft in
+    moderation (or by an editor in the admin); ``MottoCredit`` makes its first publication pay the household's
+    motto points exactly once, however often it is published again."""
+
+    household = models.ForeignKey(
+        "points.Household", on_delete=models.PROTECT, related_name="portal_mottos", verbose_name=_("户")
+    )
+    motto = models.CharField(_("家风家训"), max_length=200)
+    story = models.TextField(_("家风故事"), max_length=3000, blank=True)
+    photo = models.ForeignKey(
+        "wagtailimages.Image",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("照片"),
+    )
+    parent_page_types = ["portal.FamilyMottoIndexPage"]
+    subpage_types = []
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("household"),
+        FieldPanel("motto"),
+        FieldPanel("story"),
+        FieldPanel("photo"),
+    ]
+    # The head's whole name is not indexed: the title carries it masked where the village masks names, and a
+    # search by the whole name must not reveal whose motto a masked one is.
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("motto"),
+        index.SearchField("story"),
+        index.RelatedFields("household", [index.RelatedFields("village", [index.SearchField("name")])]),
+    ]
+
+    class Meta:
+        verbose_name = _("家风家训")
+
+
+class MottoCredit(models.Model):
+    """The exactly-once guard for a motto's points: the unique row is written in the same transaction as the
+    transfer, so a second publication (or two at once) finds it and credits nothing."""
+
+    page = models.OneToOneField(FamilyMottoPage, on_delete=models.PROTECT, related_name="credit")
+    transfer = models.OneToOneField("points.Transfer", on_delete=models.PROTECT, related_name="+")
+    credited_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("家风家训积分")
+        verbose_name_plural = _("家风家训积分")
+
+    def __str__(self):
+        return f"{self.page} · {self.transfer_id}"

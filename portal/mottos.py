@@ -1,0 +1,76 @@
+"""Family mottos (家风家训): a resident's submission becomes a draft page in Wagtail's moderation workflow
+(``motto_submit``), and its first publication credits the household once (``MottoCredit``, ``motto_credit``,
+connected to ``page_published`` in ``portal.apps``).
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+from wagtail.images import get_image_model
+
+from portal.models.mottos import FamilyMottoIndexPage, FamilyMottoPage, MottoCredit
+
+# Points credited once when a household's motto is first published (a village setting in a later issue).
+MOTTO_POINTS = 10
+
+
+def motto_submit(*, index: FamilyMottoIndexPage, user, household, motto: str, story: str = "", photo=None):
+    """A resident's motto as a DRAFT page under ``index``, its first revision saved and the moderation workflow
+    started (when the tree has one), all or nothing."""
+    from points import clock
+    from points.privacy import mask_name
+
+    with transaction.atomic():
+        image = None
+        if photo:
+            image = get_image_model().objects.create(
+                title=_("%(village)s %(number)s 户家风照片")
+                % {"village": household.village.name, "number": household.number},
+                file=photo,
+                uploaded_by_user=user,
+            )
+        name = mask_name(household.head_name) if household.village.mask_names else household.head_name
+        page = FamilyMottoPage(
+            title=_("%(name)s家的家风家训") % {"name": name},
+            slug=f"motto-{household.pk}-{clock.now():%Y%m%d%H%M%S%f}",
+            household=household,
+            motto=motto,
+            story=story,
+            photo=image,
+            live=False,
+            owner=user,
+        )
+        index.add_child(instance=page)
+        page.save_revision(user=user, log_action=True)
+        workflow = page.get_workflow()
+        if workflow is not None:
+            workflow.start(page, user)
+    return page
+
+
+def motto_credit(sender, instance, revision=None, **kwargs):
+    """On publication: the household's motto points, once (``MottoCredit`` holds the guard)."""
+    from django.utils.translation import gettext_noop
+
+    from points.exceptions import HeheError
+    from points.ledger.awards import points_grant
+    from points.ledger.books import stored_text
+    from points.models import Transfer
+
+    if MottoCredit.objects.filter(page_id=instance.pk).exists():
+        return
+    actor = (revision.user if revision is not None else None) or instance.owner
+    try:
+        with transaction.atomic():
+            transfer = points_grant(
+                actor=actor,
+                household=instance.household,
+                amount=MOTTO_POINTS,
+                code=Transfer.Code.MOTTO,
+                item_name=stored_text(gettext_noop("家风家训")),
+                memo=instance.motto[:100],
+            )
+            MottoCredit.objects.create(page=instance, transfer=transfer)
+    except IntegrityError:
+        return  # published twice at once: the other publication credited it
+    except HeheError:
+        return  # an archived household: the motto is published, no points are due
