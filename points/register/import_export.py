@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from points import spreadsheets
 from points.exceptions import ImportRefused, OutOfScope, RowError
 from points.models import Household, HouseholdEvent, Member, Village, VillageGroup
 from points.register import validators
@@ -25,6 +26,13 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 # An .xlsx is a zip: refuse one that would inflate past this before openpyxl sees it (a zip bomb).
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+# What is read at most, blank cells and rows included. An .xlsx declares its own size (``<dimension
+# ref="A1:XFD1048576">``) and may place one cell at row 1,048,576: openpyxl then pads every row to 16,384 columns
+# and yields every missing row, so a 1.5 KB file could make the server build billions of empty cells. Columns
+# past MAX_COLUMNS are never read (the template has nine), and a file is refused once MAX_READ_ROWS rows were
+# read from an .xlsx, whether they held anything or not.
+MAX_COLUMNS = 30
+MAX_READ_ROWS = 2 * MAX_ROWS
 
 COL_NUMBER = "户号"
 COL_GROUP = "组"
@@ -106,7 +114,10 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         raise not_excel from exc
     try:
         sheet = workbook.worksheets[0]
-        return _capped(sheet.iter_rows(values_only=True))
+        sheet.reset_dimensions()  # the file's own <dimension> is not believed: read the rows that are there
+        return _capped(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), max_read=MAX_READ_ROWS)
+    except ImportRefused:
+        raise
     except Exception as exc:  # a damaged sheet can fail in many ways deep inside openpyxl
         raise not_excel from exc
     finally:
@@ -131,12 +142,24 @@ def _read_csv(data: bytes) -> list[list[str]]:
         raise ImportRefused([RowError(0, "", _("文件不是有效的 CSV 文件：%(error)s") % {"error": exc})]) from exc
 
 
-def _capped(source) -> list[list[str]]:
-    """Rows as text, refusing as soon as the data rows (blank rows not counted) pass MAX_ROWS."""
+def _capped(source, *, max_read: int | None = None) -> list[list[str]]:
+    """Rows as text (at most MAX_COLUMNS cells each), refusing as soon as the data rows (blank rows not counted)
+    pass MAX_ROWS, or the rows read (blank ones too) pass ``max_read``. A CSV needs no ``max_read``: every row
+    it has is in its (at most 2 MB of) bytes; an .xlsx can declare rows it does not hold."""
     rows = []
     data_rows = 0
     for values in source:
-        cells = [_cell(v) for v in values]
+        if max_read is not None and len(rows) >= max_read:
+            raise ImportRefused(
+                [
+                    RowError(
+                        0,
+                        "",
+                        _("文件行数过多（含空行，最多读取 %(max)s 行）：请删去空行或分批导入") % {"max": MAX_READ_ROWS},
+                    )
+                ]
+            )
+        cells = [_cell(v) for v in values[:MAX_COLUMNS]]
         rows.append(cells)
         if any(cells):
             data_rows += 1
@@ -340,7 +363,7 @@ def register_export(*, village: Village, actor) -> bytes:
         raise OutOfScope()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("户籍")
-    sheet.append([*COLUMNS, COL_STATUS])
+    sheet.append(spreadsheets.row(sheet, [*COLUMNS, COL_STATUS]))
     members = (
         Member.objects.filter(village=village)
         .select_related("household", "household__group")
@@ -349,18 +372,21 @@ def register_export(*, village: Village, actor) -> bytes:
     for member in members.iterator(chunk_size=2000):
         household = member.household
         sheet.append(
-            [
-                household.number,
-                household.group.name,
-                household.address,
-                member.name,
-                RELATION_ZH.get(member.relation, "其他"),
-                GENDER_ZH.get(member.gender, ""),
-                member.birth_year or "",
-                member.phone,
-                member.id_number,
-                "已归档" if household.is_archived else "在册",
-            ]
+            spreadsheets.row(
+                sheet,
+                [
+                    household.number,
+                    household.group.name,
+                    household.address,
+                    member.name,
+                    RELATION_ZH.get(member.relation, "其他"),
+                    GENDER_ZH.get(member.gender, ""),
+                    member.birth_year or "",
+                    member.phone,
+                    member.id_number,
+                    "已归档" if household.is_archived else "在册",
+                ],
+            )
         )
     out = io.BytesIO()
     workbook.save(out)

