@@ -7,8 +7,12 @@ session. Never for a signed-in user (their pages show their own household), neve
 says ``Cache-Control: private``/``no-store``/``no-cache``, never for a visitor who passed a page's password
 (that page is theirs alone). Every response of those views says ``X-Hehe-Cache: hit|miss|bypass``.
 
-The key is the host, the path with its query string, the active language and the care-mode (large text) flag,
-so those variants never mix. Each entry stores the *generation* it was rendered under; a purge increments the
+The key is the host, the path with its *normalised* query, the active language and the care-mode (large text)
+flag, so those variants never mix. The query keeps only the parameters the public pages read (``PAGE_PARAMS``),
+sorted, the value a page reads: ``/?a=1``, ``/?a=2``… are one page, not a new entry each (a visitor could otherwise fill
+the Redis that also holds the sessions). A value that no page would accept (long, or not a plain word) is
+rendered and not stored; and no path keeps more than ``MAX_VARIANTS_PER_PATH`` query variants per generation.
+Each entry stores the *generation* it was rendered under; a purge increments the
 one global generation (``cache.incr``), which makes every stored page stale at once — no scan, no key list.
 Lookup reads the generation and the page in one round trip (``get_many``). The generation is read *before* the
 page renders, so a purge that lands while a page is rendering leaves that page stale as well.
@@ -52,6 +56,15 @@ HEADER = "X-Hehe-Cache"
 CSRF_PLACEHOLDER = b"__HEHE_CSRF_TOKEN__"
 _CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 MAX_QUERY_LENGTH = 300  # longer query strings are not cached (nothing on the site makes them)
+# The query parameters public pages read (portal/models/pages.py: page numbers, year, village, township, period,
+# n). Any other parameter changes nothing on a page, so it is left out of the key (tests/portal/test_page_cache.py
+# checks this list against what the pages read).
+PAGE_PARAMS = ("n", "page", "period", "township", "village", "year")
+_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_-]{0,20}$")
+# At most this many query variants of one path are stored per generation (pages 1–40 of the news, every year of
+# the ranking…); past it a variant is rendered and not kept. Bounds what anyone can make the cache hold.
+MAX_VARIANTS_PER_PATH = 64
+VARIANTS_PREFIX = "hehe:variants:"
 # Wagtail keeps the ids of the password-protected pages a visitor unlocked under this session key.
 PASSED_RESTRICTIONS_KEY = "passed_page_view_restrictions"
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
@@ -191,11 +204,38 @@ def language_of(request) -> str:
     return settings.LANGUAGE_CODE
 
 
-def page_key(request) -> str:
+def page_query(request) -> str | None:
+    """The query as the pages see it: ``PAGE_PARAMS`` only, sorted, each with the value a page reads (the last, as
+    ``request.GET`` gives it); None when a value is one no page accepts (such a request is rendered, never stored
+    or looked up)."""
+    kept = []
+    for name in PAGE_PARAMS:
+        if name in request.GET:
+            value = request.GET[name]
+            if not _PLAIN_VALUE.match(value):
+                return None
+            kept.append(f"{name}={value}")
+    return "&".join(kept)
+
+
+def page_key(request, query: str) -> str:
     language = language_of(request)
     care = "care" if care_mode(request) else ""
-    parts = "\n".join([request.get_host(), request.get_full_path(), language, care])
+    parts = "\n".join([request.get_host(), request.path, query, language, care])
     return KEY_PREFIX + hashlib.sha256(parts.encode()).hexdigest()
+
+
+def _variant_allowed(request, query: str, gen: int) -> bool:
+    """A path's bare URL is always stored; each other variant takes one of its MAX_VARIANTS_PER_PATH places in this
+    generation (a purge starts the count again, with the new generation's keys)."""
+    if not query:
+        return True
+    counter = VARIANTS_PREFIX + hashlib.sha256(f"{gen}\n{request.get_host()}\n{request.path}".encode()).hexdigest()
+    cache.add(counter, 0, timeout())
+    try:
+        return cache.incr(counter) <= MAX_VARIANTS_PER_PATH
+    except ValueError:  # evicted between add and incr: store this one, the next request starts a new count
+        return True
 
 
 def _may_use_cache(request) -> bool:
@@ -236,8 +276,12 @@ class PageCacheMiddleware:
             return response
         if state == "hit":
             return response
-        key, gen = state
-        if _may_store(request, response) and translation.get_language() == language_of(request):
+        key, gen, query = state
+        if (
+            _may_store(request, response)
+            and translation.get_language() == language_of(request)
+            and _variant_allowed(request, query, gen)
+        ):
             content = _CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
             entry = {"generation": gen, "content": content, "content_type": response.get("Content-Type")}
             cache.set(key, entry, timeout())
@@ -250,14 +294,18 @@ class PageCacheMiddleware:
         if not _may_use_cache(request):
             request._hehe_page_cache = "bypass"
             return None
-        key = page_key(request)
+        query = page_query(request)
+        if query is None:
+            request._hehe_page_cache = "bypass"
+            return None
+        key = page_key(request, query)
         found = cache.get_many([GENERATION_KEY, key])
         gen = found.get(GENERATION_KEY)
         if gen is None:
             gen = generation()
         entry = found.get(key)
         if entry is None or entry.get("generation") != gen:
-            request._hehe_page_cache = (key, gen)
+            request._hehe_page_cache = (key, gen, query)
             return None
         request._hehe_page_cache = "hit"
         content = entry["content"].replace(CSRF_PLACEHOLDER, get_token(request).encode())
@@ -300,7 +348,10 @@ class PageCacheFastPathMiddleware:
     def __call__(self, request):
         if timeout() <= 0 or not self._candidate(request):
             return self.get_response(request)
-        key = page_key(request)
+        query = page_query(request)
+        if query is None:
+            return self.get_response(request)
+        key = page_key(request, query)
         found = cache.get_many([GENERATION_KEY, key])
         entry = found.get(key)
         if entry is None or found.get(GENERATION_KEY) is None or entry.get("generation") != found[GENERATION_KEY]:

@@ -62,6 +62,51 @@ def test_the_query_string_is_part_of_the_key(client, site_pages):
     assert get(client, site_pages.ranking.url + "?period=year")[HEADER] == "hit"
 
 
+def test_parameters_no_page_reads_are_left_out_of_the_key(client, site_pages):
+    """/?a=1, /?a=2, … are the same page: one entry, not one per made-up query (hole 12 of issue 12)."""
+    assert get(client, site_pages.home.url + "?a=1")[HEADER] == "miss"
+    assert get(client, site_pages.home.url + "?a=2")[HEADER] == "hit"
+    assert get(client, site_pages.home.url)[HEADER] == "hit"
+    assert get(client, site_pages.ranking.url + "?period=year&utm=x")[HEADER] == "miss"
+    assert get(client, site_pages.ranking.url + "?utm=y&period=year")[HEADER] == "hit"
+
+
+def test_a_value_no_page_accepts_is_rendered_and_never_stored(client, site_pages):
+    for _ in range(2):
+        assert get(client, site_pages.ranking.url + "?year=" + "9" * 40)[HEADER] == "bypass"
+        assert get(client, site_pages.ranking.url + "?village=<script>")[HEADER] == "bypass"
+
+
+def test_a_path_keeps_a_bounded_number_of_query_variants(client, site_pages, monkeypatch):
+    monkeypatch.setattr("portal.cache.MAX_VARIANTS_PER_PATH", 3)
+    urls = [site_pages.news.url + f"?page={n}" for n in range(1, 6)]
+    for url in urls:
+        assert get(client, url)[HEADER] == "miss"
+    assert [get(client, url)[HEADER] for url in urls] == ["hit", "hit", "hit", "miss", "miss"]
+    assert get(client, site_pages.news.url)[HEADER] == "miss"  # the bare path always gets its place
+    assert get(client, site_pages.news.url)[HEADER] == "hit"
+    purge()  # a new generation: the count starts again
+    assert get(client, urls[4])[HEADER] == "miss"
+    assert get(client, urls[4])[HEADER] == "hit"
+
+
+def test_every_parameter_a_public_page_reads_is_in_the_key():
+    """A page that starts reading a new parameter must add it to PAGE_PARAMS, or every value would share a copy."""
+    import pathlib
+
+    import portal
+    from portal.cache import PAGE_PARAMS
+
+    root = pathlib.Path(portal.__file__).parent
+    read = set()
+    for path in [*(root / "models").glob("*.py"), root / "selectors.py"]:
+        source = path.read_text()
+        read |= set(re.findall(r"request\.GET\.get\(\"(\w+)\"", source))
+        read |= set(re.findall(r"_int_param\(request, \"(\w+)\"", source))
+    assert read, "the scan found no parameter: has the pages' code moved?"
+    assert read <= set(PAGE_PARAMS), read - set(PAGE_PARAMS)
+
+
 def test_a_cached_page_carries_the_visitors_own_csrf_token(site_pages):
     first = Client(enforce_csrf_checks=True)
     get(first, site_pages.news.url)
