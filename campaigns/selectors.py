@@ -48,8 +48,45 @@ def voting_open(campaign: Campaign) -> bool:
     return campaign.phase == Campaign.Phase.VOTING and campaign.voting_starts <= clock.now() < campaign.voting_ends
 
 
+def counts_visible(campaign: Campaign) -> bool:
+    """Whether any vote count of the campaign may be shown to anyone, its committee included: only once voting
+    has ended. A running count would let whoever watches it (before and after one household votes, with that
+    household's statement showing its participation credit) read that household's choices; Helios likewise
+    releases nothing before the election ends. Turnout alone may be shown while voting runs."""
+    return campaign.phase in (Phase.CLOSED, Phase.PUBLISHED)
+
+
+def turnout(campaign: Campaign) -> dict:
+    """Households that voted against those eligible, per village and overall, and the number of ballots: what may
+    be shown while voting runs. Nothing about any choice."""
+    voted = dict(
+        BallotRecord.objects.filter(campaign=campaign)
+        .values("village_id")
+        .annotate(n=Count("id"))
+        .values_list("village_id", "n")
+    )
+    villages = list(campaign.villages().order_by("code"))
+    eligible = dict(
+        Household.objects.filter(village__in=villages, status=Household.Status.ACTIVE)
+        .values("village_id")
+        .annotate(n=Count("id"))
+        .values_list("village_id", "n")
+    )
+    per_village = [
+        {"village": village, "voted": voted.get(village.pk, 0), "eligible": eligible.get(village.pk, 0)}
+        for village in villages
+    ]
+    return {
+        "turnout": per_village,
+        "voted": sum(t["voted"] for t in per_village),
+        "eligible": sum(t["eligible"] for t in per_village),
+        "ballots": Ballot.objects.filter(campaign=campaign).count(),
+    }
+
+
 def tally(campaign: Campaign) -> dict:
-    """Counts per approved nominee, turnout per village and overall, and ties around the winning line."""
+    """Counts per approved nominee (most first, ranked "1224"), ties around the winning line, and the turnout.
+    Callers that show it go through ``results_for``; the winners' confirmation reads it after voting ended."""
     counts = dict(
         BallotChoice.objects.filter(ballot__campaign=campaign)
         .values("nomination_id")
@@ -75,37 +112,14 @@ def tally(campaign: Campaign) -> dict:
     tie_at_cut = boundary_votes is not None and len(rows) > cut and rows[cut]["votes"] == boundary_votes
     for row in rows:
         row["tied_at_cut"] = tie_at_cut and row["votes"] == boundary_votes
-    voted = dict(
-        BallotRecord.objects.filter(campaign=campaign)
-        .values("village_id")
-        .annotate(n=Count("id"))
-        .values_list("village_id", "n")
-    )
-    villages = list(campaign.villages().order_by("code"))
-    eligible = dict(
-        Household.objects.filter(village__in=villages, status=Household.Status.ACTIVE)
-        .values("village_id")
-        .annotate(n=Count("id"))
-        .values_list("village_id", "n")
-    )
-    turnout = [
-        {"village": village, "voted": voted.get(village.pk, 0), "eligible": eligible.get(village.pk, 0)}
-        for village in villages
-    ]
-    total_voted = sum(t["voted"] for t in turnout)
-    total_eligible = sum(t["eligible"] for t in turnout)
-    return {
-        "rows": rows,
-        "tie_at_cut": tie_at_cut,
-        "turnout": turnout,
-        "voted": total_voted,
-        "eligible": total_eligible,
-        "ballots": Ballot.objects.filter(campaign=campaign).count(),
-    }
+    return {"rows": rows, "tie_at_cut": tie_at_cut, **turnout(campaign)}
 
 
 def results_for(actor, campaign: Campaign) -> dict:
-    """The tally, for anyone once released, before that only for those who run the campaign."""
+    """The tally: for nobody while voting runs (``counts_visible``); once it has ended, for those who run the
+    campaign (to release it), and for anyone once released."""
+    if not counts_visible(campaign):
+        raise ResultsHidden()
     if campaign.results_released_at is None and not can_manage(actor, campaign):
         raise ResultsHidden()
     return tally(campaign)

@@ -14,18 +14,18 @@ from campaigns.admin.forms import (
 )
 from campaigns.models import ResultObjection
 from campaigns.results import result_objection_answer, results_release, winners_confirm
-from campaigns.selectors import results_for
+from campaigns.selectors import counts_visible, results_for, turnout
 from points.exceptions import HeheError
 
 
 def _tally_page(request, campaign, *, error=None, status=200):
-    result = results_for(request.user, campaign)
+    # While voting runs, only turnout: no count (nor an order of nominees) reaches anyone's screen.
+    show_counts = counts_visible(campaign)
     context = {
         "campaign": campaign,
         "active_tab": "tally",
-        "result": result,
-        # While voting runs, only turnout: a running count on the committee's screen invites pressure on voters.
-        "show_counts": campaign.phase in (Phase.CLOSED, Phase.PUBLISHED),
+        "result": results_for(request.user, campaign) if show_counts else turnout(campaign),
+        "show_counts": show_counts,
         "error": error,
     }
     title = _("计票 · %(title)s") % {"title": campaign.title}
@@ -50,6 +50,10 @@ def release(request, pk: int):
 
 def winners(request, pk: int):
     campaign = campaign_or_404(request, pk)
+    if not counts_visible(campaign):
+        # The winners' form lists the nominees by their votes: nothing of it exists before voting has ended.
+        messages.warning(request, _("投票结束后才能确认获奖"))
+        return redirect("campaigns_tally", pk=campaign.pk)
     result = results_for(request.user, campaign)
     form = WinnersForm(request.POST if request.method == "POST" else None, rows=result["rows"], user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -72,7 +76,7 @@ def winners(request, pk: int):
         "form": form,
         "rows": list(form.bound_rows()),
         "result": result,
-        "show_counts": campaign.phase in (Phase.CLOSED, Phase.PUBLISHED),
+        "show_counts": True,
         "ready": campaign.phase == Phase.CLOSED and campaign.results_released_at is not None,
         "show_form": campaign.phase == Phase.CLOSED or form.is_bound,
         "winners": campaign.winners.select_related(

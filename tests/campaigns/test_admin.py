@@ -807,6 +807,25 @@ def test_the_tally_hides_counts_while_voting_and_shows_turnout(client_for, cast,
     assert voting["campaign"].results_released_at is None
 
 
+@pytest.mark.parametrize("role", ["committee_a", "township_staff", "district_admin"])
+def test_no_count_or_order_of_nominees_reaches_any_screen_while_voting(client_for, cast, voting, role):
+    """Issue 12, hole 2: the winners' form listed the nominees most votes first while voting ran; comparing it
+    before and after one household voted gave that household's choice. Now it is not reachable at all, and the
+    tally page holds turnout only."""
+    campaign, nominees = voting["campaign"], voting["nominees"]
+    ballot_cast(actor=cast.resident_a, campaign=campaign, nominee_ids=[nominees[2].pk], idempotency_key="w")
+    client = client_for(role)
+
+    response = client.get(url("campaigns_winners", campaign))
+
+    assert response.status_code == 302 and response["Location"] == url("campaigns_tally", campaign)
+    tally = client.get(url("campaigns_tally", campaign))
+    assert "rows" not in tally.context["result"] and "tie_at_cut" not in tally.context["result"]
+    assert tally.context["result"]["voted"] == 1
+    for nominee in nominees:
+        assert nominee.display_name not in page(tally)
+
+
 def test_result_objections_are_answered_publicly(client_for, cast, voting):
     campaign, nominee = voting["campaign"], voting["nominees"][1]
     campaign_advance(actor=cast.committee_a, campaign=campaign, to=Campaign.Phase.CLOSED)

@@ -325,9 +325,14 @@ def test_results_are_refused_until_released_then_anyone_sees_the_count(client, c
     body = problem(client.get(path), 409)
     assert body["type"].endswith("results-hidden") and "尚未公布" in body["detail"]
     problem(get(client, f"/campaigns/{campaign.pk}/results", cast.resident_a), 409)
-    # Those who run the campaign see the count before it is released.
+    # While voting runs nobody sees a count, not even those who run the campaign (issue 12, hole 2).
+    hidden = problem(get(client, f"/campaigns/{campaign.pk}/results", cast.committee_a), 409)
+    assert hidden["type"].endswith("results-hidden")
+    campaign_advance(actor=cast.committee_a, campaign=campaign, to=Campaign.Phase.CLOSED)
+    # Once voting has ended they see it, to check and release it; nobody else yet.
     assert get(client, f"/campaigns/{campaign.pk}/results", cast.committee_a).status_code == 200
-    campaign = release(cast, campaign)
+    problem(get(client, f"/campaigns/{campaign.pk}/results", cast.resident_a), 409)
+    campaign = results_release(actor=cast.committee_a, campaign=campaign)
     response = client.get(path)
     assert response.status_code == 200, response.content
     body = response.json()
