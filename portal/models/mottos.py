@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
@@ -76,6 +77,23 @@ class FamilyMottoIndexPage(RoutablePageMixin, Page):
         )
 
 
+class FamilyMottoPageForm(WagtailAdminPageForm):
+    """The motto's household decides who is paid for it and which committee moderates it, so the page editor
+    never moves it: fixed once the page exists (a disabled field ignores whatever is posted for it), and on a new
+    page only a household of the editor's own villages can be picked."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("household")
+        if field is None:
+            return
+        if self.instance.pk:
+            field.disabled = True
+            field.help_text = _("家风家训所属的户不能在此修改")
+        else:
+            field.queryset = scope_for(self.for_user).households()
+
+
 class FamilyMottoPage(Page):
     """一户的家风家训: motto, story and photo, linked to its household. Made by ``motto_submit`` as a draft in
     moderation (or by an editor in the admin); ``MottoCredit`` makes its first publication pay the household's
@@ -96,6 +114,7 @@ class FamilyMottoPage(Page):
     )
     parent_page_types = ["portal.FamilyMottoIndexPage"]
     subpage_types = []
+    base_form_class = FamilyMottoPageForm
 
     content_panels = [
         *Page.content_panels,

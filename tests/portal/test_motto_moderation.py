@@ -83,3 +83,31 @@ def test_the_committee_reviews_it_in_the_admin_without_page_permissions(client, 
     assert "通过并公布" in editor.content.decode()
     client.force_login(cast.committee_b)
     assert client.get(f"/admin/pages/{submitted.pk}/edit/").status_code in (302, 403)
+
+
+def _editor_form(page, user, household):
+    """The page editor's form as Wagtail builds it for ``user``, posted with ``household`` and the page's values."""
+    form_class = FamilyMottoPage.get_edit_handler().get_form_class()
+    data = {"title": page.title, "slug": page.slug, "motto": page.motto, "story": page.story, "household": household.pk}
+    return form_class(data, instance=page, for_user=user, parent_page=page.get_parent())
+
+
+def test_the_moderation_editor_cannot_move_a_motto_to_another_household(cast, submitted):
+    """Issue 12, hole 8: the editor's household field let a committee move a pending motto into another village
+    (who is paid, who moderates). Whatever is posted, the household stays."""
+    page = FamilyMottoPage.objects.get(pk=submitted.pk)
+    form = _editor_form(page, cast.committee_a, cast.household_b)
+
+    assert form.fields["household"].disabled
+    form.is_valid()
+    assert form.cleaned_data["household"] == cast.household_a2
+
+
+def test_a_new_motto_page_offers_only_households_the_editor_covers(cast, site_pages):
+    form_class = FamilyMottoPage.get_edit_handler().get_form_class()
+    form = form_class(instance=FamilyMottoPage(), for_user=cast.committee_a, parent_page=site_pages.motto_index)
+
+    offered = set(form.fields["household"].queryset)
+
+    assert cast.household_a in offered and cast.household_a2 in offered
+    assert cast.household_b not in offered and cast.household_c not in offered
