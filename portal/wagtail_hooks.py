@@ -1,11 +1,13 @@
 """The API's tokens in the Wagtail admin: a listing and a revoke button.
 
-A district admin (or superuser) sees every token, anyone else with an admin login only their own. Tokens are
+A district admin (or superuser) sees every token; a committee (whoever may issue residents' passwords) also the
+tokens of its villages' residents, to end a lost phone's; anyone else with an admin login only their own. Tokens are
 issued by ``POST /api/v1/token``, never here, and never edited: revoking (``portal.api.tokens.token_revoke``)
 sets ``revoked_at`` and keeps the row.
 """
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
@@ -16,9 +18,10 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import DeleteView, HistoryView, IndexView, InspectView, SnippetViewSet, UsageView
 
+from points import clock
 from points.models import StaffRole
-from points.scope import SUPERUSER, scope_for
-from portal.api.tokens import token_revoke
+from points.scope import SUPERUSER, Capability, scope_for
+from portal.api.tokens import token_live, token_revoke
 from portal.models import ApiToken
 
 SEES_ALL = {SUPERUSER, StaffRole.Role.DISTRICT_ADMIN}
@@ -29,7 +32,27 @@ def tokens_for(user):
     if user is None or not user.is_authenticated or not user.is_active:
         return ApiToken.objects.none()
     tokens = ApiToken.objects.select_related("user")
-    return tokens if scope_for(user).role in SEES_ALL else tokens.filter(user=user)
+    scope = scope_for(user)
+    if scope.role in SEES_ALL:
+        return tokens
+    residents = [
+        village_id
+        for village_id in (scope.village_ids or ())
+        if scope.can(Capability.ISSUE_RESIDENT_PASSWORD, village_id)
+    ]
+    return tokens.filter(Q(user=user) | Q(user__resident__village_id__in=residents))
+
+
+def token_status(token) -> str:
+    """What the listing says of a token: why it no longer works, or that it does."""
+    now = clock.now()
+    if token.revoked_at is not None:
+        return gettext_now("已撤销")
+    if token.expires_at <= now:
+        return gettext_now("已过期")
+    if not token_live(token, now):
+        return gettext_now("已失效（密码已重置或账号停用）")
+    return gettext_now("有效")
 
 
 class ApiTokenPermissionPolicy(BasePermissionPolicy):
@@ -122,14 +145,15 @@ class ApiTokenViewSet(SnippetViewSet):
     history_view_class = ApiTokenHistoryView
     usage_view_class = ApiTokenUsageView
     inspect_view_enabled = True
-    inspect_view_fields = ["name", "user", "created_at", "last_used_at", "revoked_at"]
+    inspect_view_fields = ["name", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
     copy_view_enabled = False
     list_display = [
         "name",
         "user",
         "created_at",
+        "expires_at",
         "last_used_at",
-        Column("revoked_at", label=_("撤销时间")),
+        Column("status", label=_("状态"), accessor=token_status),
     ]
     list_filter = []
     ordering = ["-created_at", "-id"]

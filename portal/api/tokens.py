@@ -2,20 +2,24 @@
 
 A token is a random secret; only its sha256 is stored (``portal.models.ApiToken``). Issuing signs in through
 ``django.contrib.auth.authenticate`` so django-axes counts failures and locks out exactly as on the login page.
+A token lives ``HEHE_API_TOKEN_DAYS`` (90 by default) and only while its user's password is the one it was
+issued under: re-issuing a resident's password ends every token that resident had, as it ends their sessions.
 """
 
 import datetime
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
-from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.security import HttpBearer
 
+from points import clock
 from portal.api import problems
 from portal.api.schemas import Problem, TokenIn, TokenOut
 from portal.models import ApiToken
@@ -35,30 +39,43 @@ def hash_token(plaintext: str) -> str:
 def token_issue(*, user, name: str) -> tuple[ApiToken, str]:
     """A new token for ``user``: the row and the plaintext, which is never stored and cannot be shown again."""
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, token_hash=hash_token(plaintext))
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        token_hash=hash_token(plaintext),
+        expires_at=clock.now() + datetime.timedelta(days=settings.HEHE_API_TOKEN_DAYS),
+        password_stamp=user.get_session_auth_hash(),
+    )
     return token, plaintext
 
 
 @transaction.atomic
 def token_revoke(*, token: ApiToken) -> ApiToken:
     """Revoke ``token`` from now on; revoking twice keeps the first time."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
     token.refresh_from_db(fields=["revoked_at"])
     return token
+
+
+def token_live(token: ApiToken, now) -> bool:
+    """Not revoked, not expired, its user active and still on the password the token was issued under."""
+    return (
+        token.revoked_at is None
+        and token.expires_at > now
+        and token.user.is_active
+        and bool(token.password_stamp)
+        and constant_time_compare(token.password_stamp, token.user.get_session_auth_hash())
+    )
 
 
 def token_user(plaintext: str):
     """The active user a live token belongs to, or None."""
     if not plaintext or len(plaintext) > MAX_TOKEN_LENGTH or not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=hash_token(plaintext), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
+    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(plaintext)).first()
+    now = clock.now()
+    if token is None or not token_live(token, now):
         return None
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -11,8 +11,10 @@ class ApiToken(models.Model):
     Only the sha256 of the token is stored, so a copy of the database cannot be used to call the API; the
     plaintext is shown once when issued. A token carries no permissions of its own: each request acts as
     ``user``, and ``points.scope`` decides what that user may do, exactly as on the web. Revoking sets
-    ``revoked_at`` (the row stays, for the record of who used the API and when); a revoked token, or one whose
-    user is deactivated (an archived household's resident), no longer authenticates.
+    ``revoked_at`` (the row stays, for the record of who used the API and when); a revoked token, one past
+    ``expires_at``, one whose user is deactivated (an archived household's resident), and one issued before the
+    user's password last changed (``password_stamp``: a committee re-issuing a resident's password ends every
+    device that resident had signed in) no longer authenticates.
     """
 
     user = models.ForeignKey(
@@ -26,6 +28,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("到期时间"), editable=False)
+    # Django's session auth hash of the user when the token was issued (an HMAC of the password hash, never the
+    # hash itself): a new password gives a new stamp, and the token stops working, as sessions do.
+    password_stamp = models.CharField(max_length=128, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("接口令牌")

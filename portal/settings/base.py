@@ -91,6 +91,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env_cache("REDIS_URL")}
 # Public pages (Wagtail pages, the points notice) stay cached this long unless purged first; 0 turns it off.
 HEHE_PAGE_CACHE_SECONDS = env_int("HEHE_PAGE_CACHE_SECONDS", 300)
+# An API token stops working this many days after it was issued (a lost phone's token does not live for ever).
+HEHE_API_TOKEN_DAYS = env_int("HEHE_API_TOKEN_DAYS", 90, minimum=1)
 # Sessions in the database (or Redis through the cache) so app servers hold no state.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

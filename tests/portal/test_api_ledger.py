@@ -136,6 +136,39 @@ def test_a_deactivated_users_token_stops_working(client, cast):
     problem(client.get(f"{API}/households", **headers), 401)
 
 
+def test_reissuing_a_residents_password_ends_every_token_of_that_resident(client, cast):
+    """Issue 12, hole 9: a lost phone keeps its token; the committee re-issues the password and the phone is out."""
+    from points.register.services import resident_password_issue
+
+    _token, plaintext = token_issue(user=cast.resident_a, name="旧手机")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
+    own = f"{API}/households/{cast.household_a.id}"
+    assert client.get(own, **headers).status_code == 200
+    other, other_plaintext = token_issue(user=cast.committee_a, name="村委电脑")
+
+    resident_password_issue(household=cast.household_a, actor=cast.committee_a)
+
+    problem(client.get(own, **headers), 401)
+    assert client.get(f"{API}/households", HTTP_AUTHORIZATION=f"Bearer {other_plaintext}").status_code == 200
+
+
+def test_a_token_expires_after_its_lifetime(client, cast, settings):
+    import datetime
+
+    from points import clock
+
+    settings.HEHE_API_TOKEN_DAYS = 30
+    issued = datetime.datetime(2026, 1, 31, 9, 0, tzinfo=datetime.UTC)
+    with clock.frozen_at(issued):
+        token, plaintext = token_issue(user=cast.committee_a, name="收银机")
+    assert token.expires_at == issued + datetime.timedelta(days=30)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
+    with clock.frozen_at(issued + datetime.timedelta(days=30, seconds=-1)):
+        assert client.get(f"{API}/households", **headers).status_code == 200
+    with clock.frozen_at(issued + datetime.timedelta(days=30)):
+        problem(client.get(f"{API}/households", **headers), 401)
+
+
 # --- households ------------------------------------------------------------------------------------------------
 
 
@@ -537,6 +570,23 @@ def test_admin_revokes_own_token_but_not_anothers(client, cast):
     assert mine.revoked_at is not None and theirs.revoked_at is None
     assert ApiToken.objects.count() == 2  # revoking keeps the row
     problem(client.get(f"{API}/households", HTTP_AUTHORIZATION=f"Bearer {plaintext}"), 401)
+
+
+def test_a_committee_sees_and_revokes_its_residents_tokens_and_no_one_elses(client, cast):
+    resident_token, plaintext = token_issue(user=cast.resident_a, name="张家手机")
+    staff_token, _ = token_issue(user=cast.storekeeper_a, name="超市收银机")
+    client.force_login(cast.committee_b)
+    assert "张家手机" not in client.get(ADMIN).content.decode()
+    assert client.post(f"{ADMIN}delete/{resident_token.pk}/").status_code == 404
+    client.force_login(cast.committee_a)
+    page = client.get(ADMIN).content.decode()
+    assert "张家手机" in page and "有效" in page
+    assert "超市收银机" not in page  # staff tokens are their own (and the district's) business
+    assert client.post(f"{ADMIN}delete/{resident_token.pk}/").status_code == 302
+    problem(client.get(f"{API}/households", HTTP_AUTHORIZATION=f"Bearer {plaintext}"), 401)
+    assert "已撤销" in client.get(ADMIN).content.decode()
+    staff_token.refresh_from_db()
+    assert staff_token.revoked_at is None
 
 
 def test_account_balances_still_sum_to_zero_after_api_writes(client, cast, rubric):
