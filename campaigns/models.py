@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from points import clock
+from points.images import private_storage
 from points.models import District, Household, Member, Township, Transfer, Village
 
 
@@ -183,9 +184,13 @@ class Nomination(models.Model):
 
 
 class NominationPhoto(models.Model):
+    """A nomination's photos, re-encoded by ``points.images.photo_clean`` and kept in the private storage: shown
+    to those who run the campaign and, once the nomination is approved, to the voters who may see the campaign,
+    through scoped views only. A winner's photo on the honor roll is a separate, published Wagtail image."""
+
     nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="photos")
     village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+")
-    image = models.ImageField(upload_to="nominations/%Y/%m/")
+    image = models.ImageField(upload_to="nominations/%Y/%m/", storage=private_storage)
 
     def __str__(self):
         return self.image.name

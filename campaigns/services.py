@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from campaigns.policy import can_manage, eligibility_problem, require_manage
 from points import clock
 from points.exceptions import OutOfScope
-from points.images import validate_photo
+from points.images import photo_clean
 from points.models import Household, Member
 from points.scope import RESIDENT, scope_for
 
@@ -171,9 +171,10 @@ def nomination_submit(
     photos = list(photos or [])
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = [_("最多上传 %(max)s 张照片") % {"max": MAX_PHOTOS}]
+    cleaned = []
     for photo in photos[:MAX_PHOTOS]:
         try:
-            validate_photo(photo)
+            cleaned.append(photo_clean(photo))  # re-encoded from its pixels, renamed: nothing of the upload is kept
         except ValidationError as exc:
             errors.setdefault("photos", []).extend(exc.messages)
     if errors:
@@ -196,7 +197,7 @@ def nomination_submit(
             )
     except IntegrityError as exc:
         raise CampaignError(_("已经被提名过了")) from exc
-    for photo in photos:
+    for photo in cleaned:
         NominationPhoto.objects.create(nomination=nomination, village_id=household.village_id, image=photo)
     return nomination
 

@@ -210,6 +210,11 @@ def register_campaign_urls():
             nominations.nomination_review_view,
             name="campaigns_nomination_review",
         ),
+        path(
+            "campaigns/nominations/<int:pk>/photos/<int:photo_id>/",
+            nominations.nomination_photo,
+            name="campaigns_nomination_photo",
+        ),
         path("campaigns/ballots/", ballots.ballots_start, name="campaigns_ballots_start"),
         path("campaigns/<int:pk>/ballots/", ballots.ballots, name="campaigns_ballots"),
         path("campaigns/<int:pk>/ballots/lookup.json", ballots.ballot_lookup, name="campaigns_ballot_lookup"),

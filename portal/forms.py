@@ -87,7 +87,7 @@ class ClaimForm(forms.Form):
     photos = PhotosField(
         label=_("照片（可选，最多 3 张）"),
         required=False,
-        help_text=_("JPEG、PNG 或 WebP 图片，每张不超过 5 MB"),
+        help_text=_("JPEG、PNG 或 WebP 图片，每张不超过 20 MB；手机照片会自动缩小"),
     )
 
     def __init__(self, *args, items, members, **kwargs):
@@ -286,7 +286,7 @@ class NominationForm(forms.Form):
     photos = PhotosField(
         label=_("照片（可选，最多 3 张）"),
         required=False,
-        help_text=_("JPEG、PNG 或 WebP 图片，每张不超过 5 MB"),
+        help_text=_("JPEG、PNG 或 WebP 图片，每张不超过 20 MB；手机照片会自动缩小"),
     )
 
     clean_photos = ClaimForm.clean_photos  # the same checks and messages as a claim's photos

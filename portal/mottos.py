@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
+from points.images import photo_clean
 from portal.models.mottos import FamilyMottoIndexPage, FamilyMottoPage, MottoCredit
 
 # Points credited once when a household's motto is first published (a village setting in a later issue).
@@ -22,6 +23,7 @@ def motto_submit(*, index: FamilyMottoIndexPage, user, household, motto: str, st
     with transaction.atomic():
         image = None
         if photo:
+            photo = photo_clean(photo)  # re-encoded from its pixels, renamed: nothing of the upload is kept
             image = get_image_model().objects.create(
                 title=_("%(village)s %(number)s 户家风照片")
                 % {"village": household.village.name, "number": household.number},

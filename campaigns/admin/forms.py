@@ -197,7 +197,9 @@ class NominateForm(forms.Form):
         help_text=_("最多 3000 字，会在投票页和光荣榜上公开"),
     )
     photos = MultipleFileField(
-        label=_("照片"), required=False, help_text=_("可选，最多 3 张，每张不超过 5 MB（JPEG、PNG 或 WebP）")
+        label=_("照片"),
+        required=False,
+        help_text=_("可选，最多 3 张，每张不超过 20 MB（JPEG、PNG 或 WebP），照片会自动缩小"),
     )
 
     def __init__(self, *args, campaign: Campaign, households, household=None, **kwargs):

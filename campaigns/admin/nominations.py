@@ -2,7 +2,7 @@
 nominations."""
 
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from campaigns.models import Campaign, Nomination
 from campaigns.policy import eligibility_problem
 from campaigns.services import nomination_review, nomination_submit
 from points.exceptions import HeheError
+from points.images import photo_response
 from points.register.selectors import household_search
 from points.scope import scope_for
 
@@ -155,3 +156,12 @@ def nomination_review_view(request, pk: int):
         return redirect("campaigns_nominations", pk=campaign.pk)
     blank = NominateForm(campaign=campaign, households=campaign_households(request, campaign))
     return _nominations_page(request, campaign, form=blank, review_forms={nomination.pk: form})
+
+
+def nomination_photo(request, pk: int, photo_id: int):
+    """One of a nomination's photos, for those who run its campaign (the private storage has no URL)."""
+    nomination = nomination_or_404(request, pk)
+    photo = nomination.photos.filter(pk=photo_id).first()
+    if photo is None:
+        raise Http404
+    return photo_response(photo.image)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from points import clock
 from points.exceptions import ClaimError, OutOfScope
-from points.images import validate_photo
+from points.images import photo_clean
 from points.ledger.awards import points_award, rubric_for_village
 from points.ledger.books import idempotent
 from points.models import Claim, ClaimPhoto, Household, Member, RubricItem
@@ -83,9 +83,10 @@ def _claim_create(*, actor, household, rubric_item, text, photos, member) -> Cla
     elif rubric_item.evidence_required and not photos:
         errors["photos"] = [_("该细则需要照片佐证")]
     photo_errors = []
+    cleaned = []
     for photo in photos[:MAX_PHOTOS]:
         try:
-            validate_photo(photo)
+            cleaned.append(photo_clean(photo))  # re-encoded from its pixels, renamed: nothing of the upload is kept
         except ValidationError as exc:
             photo_errors.extend(exc.messages)
     if photo_errors:
@@ -102,7 +103,7 @@ def _claim_create(*, actor, household, rubric_item, text, photos, member) -> Cla
         text=text,
         submitted_by=actor,
     )
-    for photo in photos:
+    for photo in cleaned:
         ClaimPhoto.objects.create(claim=claim, village_id=household.village_id, image=photo)
     return claim
 

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from points import clock
+from points.images import private_storage
 from points.register.models import District, Household, Member, Village
 
 GENESIS_HASH = "0" * 64
@@ -344,11 +345,12 @@ class Claim(models.Model):
 
 
 class ClaimPhoto(models.Model):
-    """Up to three photos per claim, checked by Pillow and size-limited on upload."""
+    """Up to three photos per claim, re-encoded by ``points.images.photo_clean`` and kept in the private storage:
+    only the claim's household and those who review it see them (the admin's and the portal's scoped views)."""
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="photos")
     village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="+")
-    image = models.ImageField(upload_to="claims/%Y/%m/")
+    image = models.ImageField(upload_to="claims/%Y/%m/", storage=private_storage)
 
     def __str__(self):
         return self.image.name

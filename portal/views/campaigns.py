@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.ballots import ballot_cast
 from campaigns.exceptions import AlreadyVoted, NotEligible, ResultsHidden
-from campaigns.models import BallotRecord, Campaign, Nomination
+from campaigns.models import BallotRecord, Campaign, Nomination, NominationPhoto
 from campaigns.policy import visible_campaigns
 from campaigns.results import result_objection_file
 from campaigns.selectors import (
@@ -42,6 +42,7 @@ from campaigns.selectors import (
 from campaigns.services import nomination_submit
 from points import clock
 from points.exceptions import HeheError, IdempotencyConflict
+from points.images import photo_response
 from points.models import Household
 from points.register.selectors import village_by_code
 from points.scope import RESIDENT, scope_for
@@ -156,6 +157,21 @@ def _campaign_page(request, household, campaign, *, form, refusal: str = ""):
 def campaign(request, household, campaign_id):
     """One campaign: phase, rules, nominees with stories and photos; during voting the ballot (if not yet cast)."""
     return _campaign_page(request, household, _visible_campaign(request.user, campaign_id), form=BallotForm())
+
+
+def nominee_photo(request, campaign_id, photo_id):
+    """An approved nominee's photo, for those who may see the campaign (the private storage has no URL)."""
+    campaign = _visible_campaign(request.user, campaign_id)
+    photo = (
+        NominationPhoto.objects.filter(
+            pk=photo_id, nomination__campaign=campaign, nomination__status=Nomination.Status.APPROVED
+        )
+        .select_related("nomination")
+        .first()
+    )
+    if photo is None:
+        raise Http404
+    return photo_response(photo.image)
 
 
 @never_cache
@@ -305,6 +321,7 @@ def campaign_objection(request, household, campaign_id):
 urlpatterns = [
     path("campaigns/", campaigns, name="campaigns"),
     path("campaigns/<int:campaign_id>/", campaign, name="campaign"),
+    path("campaigns/<int:campaign_id>/photos/<int:photo_id>/", nominee_photo, name="nominee_photo"),
     path("campaigns/<int:campaign_id>/vote/", campaign_vote, name="campaign_vote"),
     path("campaigns/<int:campaign_id>/nominate/", campaign_nominate, name="campaign_nominate"),
     path("campaigns/<int:campaign_id>/results/", campaign_results, name="campaign_results"),

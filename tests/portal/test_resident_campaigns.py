@@ -167,7 +167,8 @@ def test_the_campaign_page_shows_nominees_stories_photos_and_the_rule(client_for
     for name in NAMES:
         assert name in page
     assert "照顾瘫痪的婆婆十年。电话 ***" in page and "邻里和睦，热心帮忙。" in page
-    assert re.search(r'<img src="/media/nominations/[^"]+" alt="李秀英的照片 1"', page)
+    campaign_id = voting["campaign"].pk
+    assert re.search(rf'<img src="/campaigns/{campaign_id}/photos/[0-9]+/" alt="李秀英的照片 1"', page)
     assert "每户一票，最多选 2 位，可以少选。投出后不能更改。" in page
     assert page.count('type="checkbox" name="nominees"') == 3
     assert form_key(page)

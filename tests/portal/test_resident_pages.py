@@ -218,12 +218,12 @@ def bad_claim(case, cast, rubric):
     """(posted data, the Chinese message expected next to the field) for each way a claim can be wrong."""
     good = {"rubric_item": rubric["care"].pk, "text": "帮邻居修屋顶"}
     not_an_image = SimpleUploadedFile("photo.png", b"just some text, not a picture", content_type="image/png")
-    too_big = SimpleUploadedFile("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (5 * 1024 * 1024), content_type="image/png")
+    too_big = SimpleUploadedFile("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (20 * 1024 * 1024), content_type="image/png")
     return {
         "empty text": ({**good, "text": "  "}, "请写明做了什么好事"),
         "four photos": ({**good, "photos": [png(f"p{n}.png") for n in range(4)]}, "最多上传 3 张照片"),
         "a .txt renamed .png": ({**good, "photos": [not_an_image]}, "photo.png 不是有效的图片"),
-        "a photo over 5 MB": ({**good, "photos": [too_big]}, "big.png 超过 5 MB"),
+        "a photo over 20 MB": ({**good, "photos": [too_big]}, "big.png 超过 20 MB"),
         "another village's item": ({**good, "rubric_item": rubric["other_village"].pk}, "只能申报本村启用的加分细则"),
         "a deduction item": ({**good, "rubric_item": rubric["litter"].pk}, "只能申报本村启用的加分细则"),
         "a non-numeric item id": ({**good, "rubric_item": "abc"}, "只能申报本村启用的加分细则"),
@@ -242,7 +242,7 @@ def bad_claim(case, cast, rubric):
         "empty text",
         "four photos",
         "a .txt renamed .png",
-        "a photo over 5 MB",
+        "a photo over 20 MB",
         "another village's item",
         "a deduction item",
         "a non-numeric item id",

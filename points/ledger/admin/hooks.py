@@ -239,6 +239,7 @@ def register_ledger_urls():
         path("ledger/transfers/<int:pk>/reverse/", views.reverse_transfer, name="points_ledger_reverse"),
         path("ledger/claims/", views.claims, name="points_ledger_claims"),
         path("ledger/claims/<int:pk>/", views.claim_detail, name="points_ledger_claim"),
+        path("ledger/claims/<int:pk>/photos/<int:photo_id>/", views.claim_photo, name="points_ledger_claim_photo"),
         path("ledger/claims/<int:pk>/approve/", views.claim_approve_view, name="points_ledger_claim_approve"),
         path("ledger/claims/<int:pk>/reject/", views.claim_reject_view, name="points_ledger_claim_reject"),
         path("ledger/objections/", views.objections, name="points_ledger_objections"),

@@ -20,6 +20,7 @@ from wagtail.admin import messages
 
 from points import clock
 from points.exceptions import HeheError, IdempotencyConflict
+from points.images import photo_response
 from points.ledger import books
 from points.ledger.admin.forms import (
     ApproveClaimForm,
@@ -396,6 +397,15 @@ def claims(request):
         "reject_form": RejectClaimForm(),
     }
     return _render(request, "claims.html", context, title=_("积分申报审核"), icon="tasks")
+
+
+def claim_photo(request, pk: int, photo_id: int):
+    """One of a claim's photos, for those who review the claim (the private storage has no URL of its own)."""
+    claim = _claim_or_404(request, pk)
+    photo = next((p for p in claim.photos.all() if p.pk == photo_id), None)
+    if photo is None:
+        raise Http404
+    return photo_response(photo.image)
 
 
 def claim_detail(request, pk: int):
