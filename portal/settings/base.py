@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Response-only: CSP, Permissions-Policy, and Cache-Control: private for signed-in users (portal/middleware.py).
+    "portal.middleware.SecurityHeadersMiddleware",
     # Response-only; first so that pages served by the fast path below carry the header too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

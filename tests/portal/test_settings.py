@@ -96,6 +96,23 @@ def test_env_helpers_parse_good_values(monkeypatch):
         env.env_cache("X_CACHE")
 
 
+def test_production_cookies_are_secure_the_language_one_too(tmp_path):
+    names = ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "LANGUAGE_COOKIE_SECURE")
+    code = "from django.conf import settings; print(" + ", ".join(f"settings.{n}" for n in names) + ")"
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        extra_env={
+            "SECRET_KEY": GOOD_SECRET,
+            "ALLOWED_HOSTS": "hehe.example.cn",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["True", "True", "True"]
+
+
 def test_language_and_time_zone():
     assert settings.LANGUAGE_CODE == "zh-hans"
     # Each language is named in itself, so a reader can find theirs whatever the page is in.
