@@ -2,8 +2,8 @@
 
 import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from points.exceptions import (
@@ -14,7 +14,7 @@ from points.exceptions import (
     NotReversible,
     OutOfScope,
 )
-from points.ledger import books
+from points.ledger import books, sql
 from points.models import Account, Household, Member, RubricItem, Transfer, Village
 from points.scope import Capability, scope_for
 
@@ -46,14 +46,8 @@ def rubric_item_applies(village: Village, item: RubricItem) -> bool:
     the ledger's database: an award asks it inside its transaction."""
     if item.village_id is not None:
         return item.village_id == village.pk
-    db = books.ledger_db()
-    overridden = RubricItem.objects.using(db).filter(village_id=OuterRef("pk"), overrides_id=item.pk)
-    return (
-        Village.objects.using(db)
-        .filter(pk=village.pk, township__district_id=item.district_id)
-        .exclude(Exists(overridden))
-        .exists()
-    )
+    connection = connections[books.ledger_db()]
+    return sql.rubric_item_applies(connection, village_id=village.pk, district_id=item.district_id, item_id=item.pk)
 
 
 def _require(actor, capability: Capability, village_id: int) -> None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 
 from points import clock
@@ -148,21 +147,16 @@ def accounts_for(
 ) -> tuple[dict[str, AccountRef], dict[int, AccountRef]]:
     """The village's system accounts of the given kinds and the households' accounts, in one statement (two more
     the first time an account is missing: it is created). Returns ({kind: account}, {household id: account})."""
+    ids = [h.id for h in households]
     wanted_system = set(system)
-    condition = Q()
-    if households:
-        condition |= Q(household_id__in=[h.id for h in households])
-    if wanted_system:
-        condition |= Q(household__isnull=True, village_id=village.pk, kind__in=sorted(wanted_system))
-    if not condition:
+    if not ids and not wanted_system:
         return {}, {}
-    accounts = Account.objects.using(ledger_db())
+    db = ledger_db()
 
     def read():
         kinds, owned = {}, {}
-        for account_id, village_id, kind, household_id in accounts.filter(condition).values_list(
-            "id", "village_id", "kind", "household_id"
-        ):
+        rows = sql.accounts(connections[db], household_ids=ids, village_id=village.pk, kinds=sorted(wanted_system))
+        for account_id, village_id, kind, household_id in rows:
             account = AccountRef(id=account_id, village_id=village_id, kind=kind, household_id=household_id)
             if household_id is None:
                 kinds[kind] = account
@@ -174,7 +168,7 @@ def accounts_for(
     missing = [h for h in households if h.id not in owned]
     missing_kinds = wanted_system - set(kinds)
     if missing or missing_kinds:
-        accounts.bulk_create(
+        Account.objects.using(db).bulk_create(
             [Account(village_id=h.village_id, kind=Account.Kind.HOUSEHOLD, household=h) for h in missing]
             + [Account(village_id=village.pk, kind=kind) for kind in sorted(missing_kinds)],
             ignore_conflicts=True,

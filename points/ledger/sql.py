@@ -49,6 +49,44 @@ def move_head(connection, *, village_id: int, seq: int, hash: str) -> None:
         cursor.execute(MOVE_HEAD, [seq, hash, village_id])
 
 
+# --- accounts and the rubric, read on every award's path ---------------------------------------------------------
+
+# The households' accounts and the village's system accounts of the given kinds, in one statement. The ORM's
+# filter(Q(...) | Q(...)).values_list(...) sends the same SELECT, but compiling it costs more than the database's
+# work on the single award's path (bench/ledger.py --profile).
+ACCOUNTS = """
+    SELECT id, village_id, kind, household_id FROM points_account
+    WHERE household_id IN ({household_ids})
+       OR (household_id IS NULL AND village_id = %s AND kind IN ({kinds}))"""
+
+
+def accounts(connection, *, household_ids: list[int], village_id: int, kinds: list[str]) -> list[tuple]:
+    """[(id, village id, kind, household id or None)] of the households' and the village's ``kinds`` accounts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ACCOUNTS.format(
+                household_ids=", ".join(["%s"] * len(household_ids)) or "NULL",
+                kinds=", ".join(["%s"] * len(kinds)) or "NULL",
+            ),
+            [*household_ids, village_id, *kinds],
+        )
+        return cursor.fetchall()
+
+
+# Whether a district rubric item is in force in a village: the village is in the item's district and has not
+# overridden it with an item of its own. One statement for two questions, for the same reason as ACCOUNTS.
+RUBRIC_ITEM_APPLIES = """
+    SELECT EXISTS (SELECT 1 FROM points_village v JOIN points_township t ON t.id = v.township_id
+                   WHERE v.id = %s AND t.district_id = %s)
+       AND NOT EXISTS (SELECT 1 FROM points_rubricitem r WHERE r.village_id = %s AND r.overrides_id = %s)"""
+
+
+def rubric_item_applies(connection, *, village_id: int, district_id: int, item_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(RUBRIC_ITEM_APPLIES, [village_id, district_id, village_id, item_id])
+        return bool(cursor.fetchone()[0])
+
+
 # --- balances ----------------------------------------------------------------------------------------------------
 
 # Each account's debits, credits and balance moved in one statement for all accounts. A guarded row (flag 1) moves

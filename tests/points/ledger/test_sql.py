@@ -146,3 +146,33 @@ def test_a_batch_larger_than_one_statement_keeps_the_books(cast):
     assert Account.objects.get(village=cast.village_a, kind=Account.Kind.ISSUANCE).balance == -2 * len(written)
     assert PeriodSummary.objects.filter(village=cast.village_a, awarded=2).count() == len(written)
     assert verify_ledger(village=cast.village_a).ok
+
+
+def test_accounts_reads_the_households_and_the_villages_system_accounts(cast, awarded):
+    mine = Account.objects.get(household=cast.household_a)
+    issuance = Account.objects.get(village=cast.village_a, kind=Account.Kind.ISSUANCE)
+    rows = sql.accounts(
+        connection, household_ids=[cast.household_a.pk, cast.household_a2.pk], village_id=cast.village_a.pk,
+        kinds=[Account.Kind.ISSUANCE, Account.Kind.STORE],
+    )  # fmt: skip
+    assert sorted(rows) == sorted(
+        [
+            (mine.pk, cast.village_a.pk, "household", cast.household_a.pk),
+            (issuance.pk, cast.village_a.pk, "issuance", None),
+        ]
+    )  # household A2 and the store have no account yet
+    assert sql.accounts(connection, household_ids=[], village_id=cast.village_b.pk, kinds=["issuance"]) == []
+
+
+def test_rubric_item_applies_in_the_items_district_unless_overridden(cast):
+    category = RubricCategory.objects.create(name="孝老爱亲")
+    item = RubricItem.objects.create(category=category, district=cast.district, name="照顾老人", points=10)
+
+    def applies(village_id, district_id):
+        return sql.rubric_item_applies(connection, village_id=village_id, district_id=district_id, item_id=item.pk)
+
+    assert applies(cast.village_a.pk, cast.district.pk) is True
+    assert applies(cast.village_a.pk, cast.district.pk + 1000) is False  # another district's item
+    RubricItem.objects.create(category=category, village=cast.village_a, overrides=item, name="照顾老人", points=12)
+    assert applies(cast.village_a.pk, cast.district.pk) is False
+    assert applies(cast.village_b.pk, cast.district.pk) is True
