@@ -7,17 +7,17 @@ transaction, exactly once: the unique ``BallotRecord`` is the guard.
 import hashlib
 import hmac
 import json
-import uuid
 
-from django.db import transaction
+from django.db import connections, router
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from campaigns import sql
 from campaigns.policy import can_manage
-from points import clock, fastsql
-from points.exceptions import IdempotencyConflict, MonthClosed, OutOfScope
+from points import clock
+from points.exceptions import IdempotencyConflict, IdempotencyKeyInvalid, MonthClosed, OutOfScope
+from points.ledger import books
 from points.ledger.awards import points_grant
-from points.ledger.books import lock_head, stored_text
 from points.models import Household, IdempotencyKey, Transfer
 from points.scope import RESIDENT, Capability, scope_for
 
@@ -103,12 +103,13 @@ def ballot_cast(
         return cast.replay(AlreadyVoted())
 
 
-@transaction.atomic
-@fastsql.shared_cursor_for_call
+@books.atomic  # the ballot and its participation credit in one transaction: on the ledger's database
 def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str, household: Household | None):
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 100:
-        raise BadBallot(_("缺少请求编号（Idempotency-Key），或长度超过 100"))
+    try:
+        key = books.clean_idempotency_key(idempotency_key)
+    except IdempotencyKeyInvalid as refusal:
+        raise BadBallot(refusal.message) from None
+    db = router.db_for_write(BallotRecord)
     scope = scope_for(actor)
     if not isinstance(nominee_ids, list | tuple):
         raise BadBallot(_("候选须为列表"))
@@ -117,27 +118,23 @@ def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise BadBallot(_("候选编号无效：%(value)s") % {"value": value})
         ids.append(value)
-    # Fresh rows (the phase may have moved since the caller read them), read without the ORM's compiling: this
-    # is the hot path of a village meeting's paper ballots and of every phone vote (see bench/campaigns.py). The
-    # campaign comes with the number of the chosen nominees it has approved: one statement, not two. (A longer list
-    # than any ballot allows is refused as too many before the count matters: it is not sent whole.)
-    counted = list(dict.fromkeys(ids))[:MAX_CHOICES_PER_BALLOT]
-    campaign, approved = fastsql.get_and_scalar(
-        Campaign,
-        campaign.pk,
-        f"SELECT COUNT(*) FROM {Nomination._meta.db_table} n WHERE n.campaign_id = t.id AND n.status = %s "
-        f"AND n.id IN ({', '.join(['%s'] * len(counted)) or 'NULL'})",
-        [Nomination.Status.APPROVED, *counted],
+    # Fresh rows (the phase may have moved since the caller read them), read where this transaction writes. (A
+    # longer list than any ballot allows is refused as too many before the count matters: it is not sent whole.)
+    campaign = Campaign.objects.using(db).get(pk=campaign.pk)
+    approved = (
+        Nomination.objects.using(db)
+        .filter(campaign_id=campaign.pk, status=Nomination.Status.APPROVED, id__in=ids[:MAX_CHOICES_PER_BALLOT])
+        .count()
     )
     if scope.role == RESIDENT:
         if household is not None and household.pk != scope.household_id:
             raise OutOfScope(_("居民只能为本户投票"))
-        household = fastsql.get_with(Household, scope.household_id, "village")
+        household = Household.objects.using(db).select_related("village").get(pk=scope.household_id)
         channel = BallotRecord.Channel.PHONE
     else:
         if household is None:
             raise BadBallot(_("录入纸质选票时请选择投票的户"))
-        household = fastsql.get_with(Household, household.pk, "village")
+        household = Household.objects.using(db).select_related("village").get(pk=household.pk)
         if not (scope.can(Capability.MANAGE_POINTS, household.village_id) and can_manage(actor, campaign)):
             raise OutOfScope(_("您不能为该户录入选票"))
         channel = BallotRecord.Channel.PAPER
@@ -150,7 +147,7 @@ def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str
         """The ballot can't be cast: a retry of one that was (same key, same request) gets its receipt, even if
         voting closed since; a different request under that key is refused; else the refusal stands. Looked up
         only here, off the happy path."""
-        existing = IdempotencyKey.objects.filter(actor=actor, key=lookup).first()
+        existing = IdempotencyKey.objects.using(books.ledger_db()).filter(actor=actor, key=lookup).first()
         if existing is None:
             raise refusal
         if existing.request_hash != digest:
@@ -163,7 +160,7 @@ def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str
         return replay(refusal)
     now = clock.now()
 
-    head = lock_head(household.village)  # the participation credit's ledger lock, taken before the ballot rows
+    head = books.lock_head(household.village)  # the participation credit's ledger lock, taken before the ballot rows
     credit_id = None
     if campaign.participation_points:
         try:
@@ -172,55 +169,43 @@ def _ballot_cast(*, actor, campaign: Campaign, nominee_ids, idempotency_key: str
                 household=household,
                 amount=campaign.participation_points,
                 code=Transfer.Code.VOTE,
-                item_name=stored_text(gettext_noop("参与「%(title)s」投票"), title=campaign.title[:60]),
+                item_name=books.stored_text(gettext_noop("参与「%(title)s」投票"), title=campaign.title[:60]),
                 head=head,
             ).pk
         except MonthClosed:
             # The credit can't land (the village closed this month early). A household that has voted still gets
             # its receipt (or AlreadyVoted), as it would with the month open; a new ballot is refused.
-            if BallotRecord.objects.filter(campaign_id=campaign.pk, household_id=household.pk).exists():
+            if BallotRecord.objects.using(db).filter(campaign_id=campaign.pk, household_id=household.pk).exists():
                 raise _AlreadyCast(replay) from None
             raise
     # The unique (campaign, household) is the guard: a second ballot inserts nothing (no savepoint needed; on
     # PostgreSQL a concurrent one waits for the first to commit), and _AlreadyCast rolls back the credit above.
-    # Plain multi-row INSERTs of the rows' values, no model instances: see points/fastsql.py.
-    inserted = fastsql.insert_rows(
-        BallotRecord,
-        [
-            {
-                "campaign_id": campaign.pk,
-                "village_id": household.village_id,
-                "household_id": household.pk,
-                "channel": channel,
-                "entered_by_id": actor.pk,
-                "cast_at": now,
-                "credit_id": credit_id,
-            }
-        ],
-        on_conflict_do_nothing=("campaign_id", "household_id"),
+    record_id = sql.insert_ballot_record(
+        connections[db],
+        campaign_id=campaign.pk,
+        village_id=household.village_id,
+        household_id=household.pk,
+        channel=channel,
+        entered_by_id=actor.pk,
+        cast_at=now,
+        credit_id=credit_id,
     )
-    if inserted is None:
+    if record_id is None:
         # This household has voted: a retry (or a concurrent twin that committed first) gets its receipt.
         raise _AlreadyCast(replay)
-    # The ballot, its choices and the idempotency row: one round trip on PostgreSQL (fastsql.insert_chain).
-    ballot_id, receipt = uuid.uuid4(), new_receipt()
-    stored = fastsql.insert_chain(
-        [
-            (Ballot, [{"id": ballot_id, "campaign_id": campaign.pk, "receipt": receipt}]),
-            (BallotChoice, [{"id": uuid.uuid4(), "ballot_id": ballot_id, "nomination_id": pk} for pk in sorted(ids)]),
-        ],
-        IdempotencyKey,
-        [
-            {
-                "actor_id": actor.pk,
-                "key": lookup,
-                "operation": "ballot_cast",
-                "request_hash": digest,
-                "result": {"sealed": _seal(key, receipt)},
-            }
-        ],
-        on_conflict_do_nothing=("actor_id", "key"),
+    ballot = Ballot.objects.using(db).create(campaign_id=campaign.pk, receipt=new_receipt())
+    BallotChoice.objects.using(db).bulk_create(
+        [BallotChoice(ballot=ballot, nomination_id=nomination_id) for nomination_id in sorted(ids)]
     )
-    if stored is None:
+    # The key is taken last, through the ledger's one idempotency record, holding only an HMAC of the request and
+    # the receipt sealed under the caller's key.
+    taken = books.take_idempotency_key(
+        actor=actor,
+        key=lookup,
+        operation="ballot_cast",
+        request_hash=digest,
+        result={"sealed": _seal(key, ballot.receipt)},
+    )
+    if taken is None:
         raise IdempotencyConflict()  # the key was used for another household's ballot: this one rolls back
-    return receipt
+    return ballot.receipt

@@ -13,8 +13,8 @@ from campaigns.selectors import tally
 from campaigns.services import phase_move
 from points import clock
 from points.exceptions import OutOfScope
+from points.ledger import books
 from points.ledger.awards import points_grant
-from points.ledger.books import stored_text
 from points.models import Household, Transfer
 from points.scope import RESIDENT, scope_for
 
@@ -28,7 +28,7 @@ from .models import (
 Phase = Campaign.Phase
 
 
-@transaction.atomic
+@books.atomic
 def results_release(*, actor, campaign: Campaign) -> Campaign:
     campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
     require_manage(actor, campaign)
@@ -40,7 +40,7 @@ def results_release(*, actor, campaign: Campaign) -> Campaign:
     return campaign
 
 
-@transaction.atomic
+@books.atomic
 def winners_confirm(*, actor, campaign: Campaign, picks: list[dict]) -> list[Winner]:
     """Confirm the winners and publish: ``picks`` = [{"nomination": id, "citation": str, "photo_id"?: int,
     "tie_note"?: str}]. Winner points are credited once (a nomination wins at most once: a unique row)."""
@@ -65,7 +65,7 @@ def winners_confirm(*, actor, campaign: Campaign, picks: list[dict]) -> list[Win
             raise CampaignError(_("%(name)s 与他人票数并列，请记录村委的决定") % {"name": row["nomination"]})
         nomination = row["nomination"]
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=books.ledger_db()):
                 winner = Winner.objects.create(
                     campaign=campaign,
                     nomination=nomination,
@@ -85,7 +85,7 @@ def winners_confirm(*, actor, campaign: Campaign, picks: list[dict]) -> list[Win
                 household=nomination.household,
                 amount=campaign.winner_points,
                 code=Transfer.Code.WINNER,
-                item_name=stored_text(gettext_noop("荣获「%(title)s」"), title=campaign.title[:60]),
+                item_name=books.stored_text(gettext_noop("荣获「%(title)s」"), title=campaign.title[:60]),
                 member=nomination.member,
             )
             winner.save(update_fields=["credit"])
@@ -96,7 +96,7 @@ def winners_confirm(*, actor, campaign: Campaign, picks: list[dict]) -> list[Win
     return winners
 
 
-@transaction.atomic
+@books.atomic
 def result_objection_file(*, actor, campaign: Campaign, text: str) -> ResultObjection:
     scope = scope_for(actor)
     if scope.role != RESIDENT:
@@ -116,7 +116,7 @@ def result_objection_file(*, actor, campaign: Campaign, text: str) -> ResultObje
     )
 
 
-@transaction.atomic
+@books.atomic
 def result_objection_answer(*, actor, objection: ResultObjection, upheld: bool, answer: str) -> ResultObjection:
     objection = (
         ResultObjection.objects.select_for_update(of=("self",), no_key=True)

@@ -8,10 +8,8 @@ see, and yes/no questions about one village or household. Anything not granted h
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-from points import fastsql
 from points.models import Household, ResidentAccount, StaffRole, Township, Village
 
 
@@ -130,16 +128,8 @@ def scope_for(user) -> Scope:
 def _compute(user) -> Scope:
     if user.is_superuser:
         return Scope(role=SUPERUSER, village_ids=None, capabilities=frozenset(Capability))
-    # One statement for both kinds of user (this runs once per request, on every service call's path).
-    staff, resident = StaffRole._meta.db_table, ResidentAccount._meta.db_table
-    with fastsql.cursor_for(connections[DEFAULT_DB_ALIAS]) as cursor:
-        cursor.execute(
-            f"SELECT s.role, s.district_id, s.township_id, s.village_id, r.household_id, r.village_id "
-            f"FROM (SELECT %s AS uid) u LEFT JOIN {staff} s ON s.user_id = u.uid "
-            f"LEFT JOIN {resident} r ON r.user_id = u.uid",
-            [user.pk],
-        )
-        role, district_id, township_id, village_id, household_id, resident_village_id = cursor.fetchone()
+    staff = StaffRole.objects.filter(user_id=user.pk).values_list("role", "district_id", "township_id", "village_id")
+    role, district_id, township_id, village_id = staff.first() or (None, None, None, None)
     if role is not None:
         capabilities = frozenset(ROLE_CAPABILITIES[StaffRole.Role(role)])
         if role == StaffRole.Role.DISTRICT_ADMIN:
@@ -149,6 +139,8 @@ def _compute(user) -> Scope:
         else:
             ids = [village_id]
         return Scope(role=role, village_ids=frozenset(ids), capabilities=capabilities)
-    if household_id is not None:
-        return Scope(role=RESIDENT, village_ids=frozenset([resident_village_id]), household_id=household_id)
+    resident = ResidentAccount.objects.filter(user_id=user.pk).values_list("household_id", "village_id").first()
+    if resident is not None:
+        household_id, village_id = resident
+        return Scope(role=RESIDENT, village_ids=frozenset([village_id]), household_id=household_id)
     return NO_SCOPE

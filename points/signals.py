@@ -8,18 +8,19 @@ and ``batch``: one object shared by every signal sent after the same commit, so 
 work for each (the portal's page-cache purge: a redemption sends both) can do it once.
 """
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.dispatch import Signal
 
 ledger_changed = Signal()
 store_changed = Signal()
 
 
-def send_after_commit(signal: Signal, village_id: int) -> None:
-    """Queue ``signal`` for after the current transaction's commit, once per (signal, village) per transaction.
+def send_after_commit(signal: Signal, village_id: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Queue ``signal`` for after the commit of the current transaction on ``using`` (the alias the writer's
+    router chose), once per (signal, village) per transaction.
 
     The queue is Django's own on-commit list, so a rollback drops the pending send with everything else."""
-    connection = transaction.get_connection()
+    connection = transaction.get_connection(using)
     key = (id(signal), village_id)
     batch = None
     for entry in connection.run_on_commit:
@@ -35,4 +36,4 @@ def send_after_commit(signal: Signal, village_id: int) -> None:
         signal.send(sender=signal, village_id=village_id, batch=batch)
 
     send.hehe_key, send.hehe_batch = key, batch
-    transaction.on_commit(send, robust=True)
+    transaction.on_commit(send, using=using, robust=True)

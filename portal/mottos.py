@@ -54,21 +54,21 @@ def motto_credit(sender, instance, revision=None, **kwargs):
     from django.utils.translation import gettext_noop
 
     from points.exceptions import HeheError
+    from points.ledger import books
     from points.ledger.awards import points_grant
-    from points.ledger.books import stored_text
     from points.models import Transfer
 
     if MottoCredit.objects.filter(page_id=instance.pk).exists():
         return
     actor = (revision.user if revision is not None else None) or instance.owner
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=books.ledger_db()):
             transfer = points_grant(
                 actor=actor,
                 household=instance.household,
                 amount=MOTTO_POINTS,
                 code=Transfer.Code.MOTTO,
-                item_name=stored_text(gettext_noop("家风家训")),
+                item_name=books.stored_text(gettext_noop("家风家训")),
                 memo=instance.motto[:100],
             )
             MottoCredit.objects.create(page=instance, transfer=transfer)

@@ -2,11 +2,10 @@
 
 import datetime
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
-from points import fastsql
 from points.exceptions import (
     AlreadyReversed,
     CapExceeded,
@@ -15,8 +14,8 @@ from points.exceptions import (
     NotReversible,
     OutOfScope,
 )
-from points.ledger import books
-from points.models import Account, Household, Member, RubricItem, Township, Transfer, Village
+from points.ledger import books, sql
+from points.models import Account, Household, Member, RubricItem, Transfer, Village
 from points.scope import Capability, scope_for
 
 MAX_BATCH = 20_000
@@ -43,19 +42,12 @@ def rubric_for_village(village: Village, *, include_inactive: bool = False):
 
 def rubric_item_applies(village: Village, item: RubricItem) -> bool:
     """Whether ``item`` is in force in ``village`` (active or not): the village's own item, or a district item of
-    the village's district that the village has not overridden. One statement (none for the village's own)."""
+    the village's district that the village has not overridden. One statement (none for the village's own), on
+    the ledger's database: an award asks it inside its transaction."""
     if item.village_id is not None:
         return item.village_id == village.pk
-    with fastsql.cursor_for(connections[DEFAULT_DB_ALIAS]) as cursor:
-        cursor.execute(_APPLIES, [village.pk, item.district_id, village.pk, item.pk])
-        return bool(cursor.fetchone()[0])
-
-
-_APPLIES = (
-    f"SELECT EXISTS(SELECT 1 FROM {Village._meta.db_table} v JOIN {Township._meta.db_table} t "
-    f"ON t.id = v.township_id WHERE v.id = %s AND t.district_id = %s) "
-    f"AND NOT EXISTS(SELECT 1 FROM {RubricItem._meta.db_table} WHERE village_id = %s AND overrides_id = %s)"
-)
+    connection = connections[books.ledger_db()]
+    return sql.rubric_item_applies(connection, village_id=village.pk, district_id=item.district_id, item_id=item.pk)
 
 
 def _require(actor, capability: Capability, village_id: int) -> None:
@@ -82,7 +74,8 @@ def _check_caps(item: RubricItem, households: list[Household]) -> None:
         return
     sign = 1 if item.kind == RubricItem.Kind.AWARD else -1
     used = dict(
-        Transfer.objects.filter(
+        Transfer.objects.using(books.ledger_db())  # under the head lock: this transaction's own rows count
+        .filter(
             household__in=[h.id for h in households], rubric_item=item, period__gte=window[0], period__lte=window[1]
         )
         .values("household_id")
@@ -98,8 +91,7 @@ def _check_caps(item: RubricItem, households: list[Household]) -> None:
         )
 
 
-@transaction.atomic
-@fastsql.shared_cursor_for_call
+@books.atomic
 def points_award(
     *,
     actor,
@@ -200,11 +192,12 @@ def awarded_transfers(result: dict) -> list[Transfer]:
     named transfer ids)."""
     if "seqs" in result:
         first, last = result["seqs"]
-        return list(Transfer.objects.filter(village_id=result["village"], seq__range=(first, last)).order_by("seq"))
-    return list(Transfer.objects.filter(id__in=result["transfers"]).order_by("id"))
+        transfers = Transfer.objects.using(books.ledger_db())  # just recorded: read where it was written
+        return list(transfers.filter(village_id=result["village"], seq__range=(first, last)).order_by("seq"))
+    return list(Transfer.objects.using(books.ledger_db()).filter(id__in=result["transfers"]).order_by("id"))
 
 
-@transaction.atomic
+@books.atomic
 def transfer_reverse(*, actor, transfer: Transfer, reason: str, idempotency_key: str) -> Transfer:
     """Undo ``transfer`` with a reversal that names it and a reason. At most once; lands in the open month."""
     _require(actor, Capability.MANAGE_POINTS, transfer.village_id)
@@ -219,7 +212,7 @@ def transfer_reverse(*, actor, transfer: Transfer, reason: str, idempotency_key:
         if transfer.code not in REVERSIBLE:
             raise LedgerError(_("兑换记录不能冲正，请在积分超市办理退货"))
         books.lock_head(village)
-        if Transfer.objects.filter(reverses=transfer).exists():
+        if Transfer.objects.using(books.ledger_db()).filter(reverses=transfer).exists():
             raise AlreadyReversed()
         posting = books.Posting(
             debit=transfer.credit_account,
@@ -235,7 +228,7 @@ def transfer_reverse(*, actor, transfer: Transfer, reason: str, idempotency_key:
             reason=reason,
         )
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=books.ledger_db()):
                 (reversal,) = books.post(village=village, postings=[posting], actor=actor)
         except IntegrityError as exc:  # the unique reverses_id: a concurrent reversal won
             raise AlreadyReversed() from exc
@@ -248,7 +241,7 @@ def transfer_reverse(*, actor, transfer: Transfer, reason: str, idempotency_key:
         request={"transfer": transfer.id, "reason": reason},
         run=run,
     )
-    return Transfer.objects.get(id=result["transfer"])
+    return Transfer.objects.using(books.ledger_db()).get(id=result["transfer"])
 
 
 def households_in_group(village: Village, group_id: int):

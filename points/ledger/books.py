@@ -1,8 +1,10 @@
 """The only module that writes transfers. Owns accounts, the hash chain, balances and period summaries.
 
-Every caller runs inside one ``transaction.atomic``. ``post`` first locks the village's ``LedgerHead`` row:
-that lock serializes the village's writers, so sequence numbers and the hash chain stay linear, and because
-every writer takes it before touching any account, two batches can never deadlock on account rows.
+Every caller runs inside one transaction on the ledger's database (``atomic``, on the alias the router names:
+``ledger_db``). ``post`` first locks the village's ``LedgerHead`` row: that lock serializes the village's writers,
+so sequence numbers and the hash chain stay linear, and because every writer takes it before touching any
+account, two batches can never deadlock on account rows. The statements the hot paths send are named in
+``points/ledger/sql.py``; everything else is the ORM.
 """
 
 import datetime
@@ -14,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone, translation
 
-from points import clock, fastsql
+from points import clock
 from points.exceptions import (
     IdempotencyConflict,
     IdempotencyKeyInvalid,
@@ -26,14 +28,13 @@ from points.exceptions import (
     LedgerError,
     MonthClosed,
 )
+from points.ledger import sql
 from points.models import (
     GENESIS_HASH,
     Account,
     Household,
     IdempotencyKey,
     LedgerHead,
-    MonthlyNotice,
-    PeriodSummary,
     Transfer,
     Village,
 )
@@ -42,6 +43,34 @@ from points.signals import ledger_changed, send_after_commit
 MAX_AMOUNT = 100_000
 MAX_IDEMPOTENCY_KEY_LENGTH = 100
 CONDUCT_CODES = {Transfer.Code.AWARD: 1, Transfer.Code.DEDUCTION: -1}
+
+
+def ledger_db() -> str:
+    """The alias of the database the ledger writes to, as the router names it. Asked on every call (never at
+    import), so a router installed later, or changed in a test, is obeyed. Reads inside a write transaction use
+    it too: they must see the rows the transaction wrote (a read replica would not)."""
+    return router.db_for_write(Transfer)
+
+
+def atomic(func):
+    """``transaction.atomic`` on ``ledger_db()``, for a service that moves points: the decorator form reads the
+    router at each call, where ``@transaction.atomic`` would always open its transaction on "default"."""
+
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        with transaction.atomic(using=ledger_db()):
+            return func(*args, **kwargs)
+
+    return call
+
+
+def clean_idempotency_key(key: str | None) -> str:
+    """The idempotency key as it is stored, or IdempotencyKeyInvalid: the one check of a key, used by every
+    service (``idempotent``, the ballot) and by the API's early 400 (its limit is ``MAX_IDEMPOTENCY_KEY_LENGTH``)."""
+    key = (key or "").strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise IdempotencyKeyInvalid()
+    return key
 
 
 @dataclass(slots=True)
@@ -120,25 +149,13 @@ def accounts_for(
     the first time an account is missing: it is created). Returns ({kind: account}, {household id: account})."""
     ids = [h.id for h in households]
     wanted_system = set(system)
-    table = Account._meta.db_table
-    conditions, params = [], []
-    if ids:
-        conditions.append(f"household_id IN ({', '.join(['%s'] * len(ids))})")
-        params += ids
-    if wanted_system:
-        conditions.append(f"(household_id IS NULL AND village_id = %s AND kind IN ({', '.join(['%s'] * len(system))}))")
-        params += [village.pk, *system]
-    if not conditions:
+    if not ids and not wanted_system:
         return {}, {}
-    sql = f"SELECT id, village_id, kind, household_id FROM {table} WHERE {' OR '.join(conditions)}"
-
-    db = connections[DEFAULT_DB_ALIAS]
+    db = ledger_db()
 
     def read():
-        with fastsql.cursor_for(db) as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
         kinds, owned = {}, {}
+        rows = sql.accounts(connections[db], household_ids=ids, village_id=village.pk, kinds=sorted(wanted_system))
         for account_id, village_id, kind, household_id in rows:
             account = AccountRef(id=account_id, village_id=village_id, kind=kind, household_id=household_id)
             if household_id is None:
@@ -151,7 +168,7 @@ def accounts_for(
     missing = [h for h in households if h.id not in owned]
     missing_kinds = wanted_system - set(kinds)
     if missing or missing_kinds:
-        Account.objects.bulk_create(
+        Account.objects.using(db).bulk_create(
             [Account(village_id=h.village_id, kind=Account.Kind.HOUSEHOLD, household=h) for h in missing]
             + [Account(village_id=village.pk, kind=kind) for kind in sorted(missing_kinds)],
             ignore_conflicts=True,
@@ -207,59 +224,43 @@ def lock_head(village: Village) -> Head:
     """Lock the village's chain head for this transaction (PostgreSQL: a row lock; SQLite: the IMMEDIATE
     transaction already holds the database's write lock). One statement, which also reads whether the current
     month is closed (``head.month_closed``, for ``post``): this is on every write's path."""
-    db = connections[DEFAULT_DB_ALIAS]
+    db = ledger_db()
     period = month_of(clock.now())
-    with fastsql.cursor_for(db) as cursor:
-        cursor.execute(_lock_head_sql(db.vendor), [db.ops.adapt_datefield_value(period), village.pk])
-        row = cursor.fetchone()
+    row = sql.lock_head(connections[db], village_id=village.pk, period=period)
     if row is None:
         try:
-            with transaction.atomic():
-                LedgerHead.objects.create(village=village)
+            with transaction.atomic(using=db):
+                LedgerHead.objects.using(db).create(village=village)
         except IntegrityError:
             pass  # a concurrent writer created it
         return lock_head(village)
-    return Head(village_id=village.pk, seq=row[0], hash=row[1], period=period, month_closed=bool(row[2]))
+    seq, head_hash, month_closed = row
+    return Head(village_id=village.pk, seq=seq, hash=head_hash, period=period, month_closed=month_closed)
 
-
-@functools.cache
-def _lock_head_sql(vendor: str) -> str:
-    head_table, notice_table = LedgerHead._meta.db_table, MonthlyNotice._meta.db_table
-    lock = " FOR NO KEY UPDATE OF h" if vendor == "postgresql" else ""
-    return (
-        f"SELECT h.seq, h.hash, EXISTS(SELECT 1 FROM {notice_table} n WHERE n.village_id = h.village_id "
-        f"AND n.period = %s AND n.closed_at IS NOT NULL) FROM {head_table} h WHERE h.village_id = %s{lock}"
-    )
-
-
-FEW_ACCOUNTS = 8  # up to this many, SQLite updates balances one statement each (see _move_balances)
-INSERT_CHUNK = 500  # rows per statement (SQLite allows 32,766 parameters; a transfer row has 21)
 
 TRANSFER_FIELDS = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
 TRANSFER_ATTNAMES = [f.attname for f in TRANSFER_FIELDS]
 # ``post`` builds rows positionally in this order (the model's field order), hashing all but the last three.
 HASH = TRANSFER_ATTNAMES.index("created_at")
 PERIOD = TRANSFER_ATTNAMES.index("period")
-assert TRANSFER_ATTNAMES == [
-    "village_id", "seq", "debit_account_id", "credit_account_id", "amount", "code", "household_id", "member_id",
-    "rubric_item_id", "item_name", "conduct_delta", "period", "actor_id", "acted_for_id", "memo", "photo_id",
-    "reverses_id", "reason", "created_at", "prev_hash", "hash",
-], "points.ledger.post builds transfer rows in the model's field order: update it with the model"  # fmt: skip
+assert [f.column for f in TRANSFER_FIELDS] == list(sql.TRANSFER_COLUMNS), (
+    "points.ledger.post builds transfer rows in the model's field order: update sql.TRANSFER_COLUMNS with the model"
+)
 
 
 def post(*, village: Village, postings: list[Posting], actor, head: Head | None = None) -> list[Transfer]:
     """Write ``postings`` as transfers of ``village``: all of them or, on any refusal, none.
 
-    Must run inside the caller's ``transaction.atomic`` so that a refusal rolls back what the caller did too.
-    ``head`` is the village's head as ``lock_head`` returned it earlier in this transaction (else it is locked
-    here). Statements: the balances (one UPDATE per 500 accounts; on SQLite one per account up to eight), one
-    INSERT for the transfers and one upsert for the summaries (per 500 rows), one UPDATE of the head: the rows a
-    hand-written transaction would write, no more. The transfers are built from their column values (no ORM
-    compiling; the objects given in the postings are attached as the related objects) and returned with ids.
+    Must run inside the caller's transaction on ``ledger_db()`` (``atomic``) so that a refusal rolls back what the
+    caller did too. ``head`` is the village's head as ``lock_head`` returned it earlier in this transaction (else
+    it is locked here). Statements (``points/ledger/sql.py``): the balances, the transfers and the summaries (one
+    each per 500 rows), the head: the rows a hand-written transaction would write, no more. The transfers are
+    returned with their ids, the objects given in the postings attached as their related objects.
     """
-    db = connections[DEFAULT_DB_ALIAS]
-    if not db.in_atomic_block:
-        raise LedgerError("ledger.post must run inside transaction.atomic")
+    db = ledger_db()
+    connection = connections[db]
+    if not connection.in_atomic_block:
+        raise LedgerError("ledger.post must run inside a transaction on the ledger's database")
     if not postings:
         return []
     village_id = village.pk
@@ -281,7 +282,8 @@ def post(*, village: Village, postings: list[Posting], actor, head: Head | None 
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     period_text = period.isoformat()
     created_text = now.astimezone(datetime.UTC).isoformat(timespec="microseconds")
-    created_db, period_db = db.ops.adapt_datetimefield_value(now), db.ops.adapt_datefield_value(period)
+    # The two dates as the database takes them, adapted once for all rows.
+    created_db, period_db = connection.ops.adapt_datetimefield_value(now), connection.ops.adapt_datefield_value(period)
     prev_hash, seq = head.hash, head.seq
     transfers, rows = [], []
     for p in postings:
@@ -306,25 +308,23 @@ def post(*, village: Village, postings: list[Posting], actor, head: Head | None 
         transfers.append(transfer)
         prev_hash = digest
 
-    with fastsql.cursor_for(db) as cursor:
-        _move_balances(cursor, db.vendor, postings)
-        _insert_transfers(cursor, db.vendor, transfers, rows)
-        _add_to_summaries(cursor, village_id, period_db, transfers)
-        cursor.execute(_HEAD_UPDATE, [seq, prev_hash, village_id])
+    if not sql.move_balances(connection, _balance_moves(postings)):
+        raise InsufficientPoints()
+    for transfer, transfer_id in zip(transfers, sql.insert_transfers(connection, rows), strict=True):
+        transfer.id = transfer_id
+        transfer._state.adding = False
+        transfer._state.db = db
+    totals = _summary_totals(transfers)
+    if totals:
+        sql.add_to_summaries(connection, village_id=village_id, period=period, totals=totals)
+    sql.move_head(connection, village_id=village_id, seq=seq, hash=prev_hash)
     head.seq, head.hash = seq, prev_hash
-    send_after_commit(ledger_changed, village_id)
+    send_after_commit(ledger_changed, village_id, using=db)
     return transfers
 
 
-_HEAD_UPDATE = f"UPDATE {LedgerHead._meta.db_table} SET seq = %s, hash = %s WHERE village_id = %s"
-_ACCOUNTS = Account._meta.db_table
-_MOVE_ONE = f"UPDATE {_ACCOUNTS} SET debits = debits + %s, credits = credits + %s, balance = balance + %s WHERE id = %s"
-
-
-def _move_balances(cursor, vendor: str, postings: list[Posting]) -> None:
-    """Every account's debits, credits and balance in one UPDATE (per 500 accounts). A guarded debit lands only
-    if the balance covers it, in the same statement (no read-then-write race): an account left out means not
-    enough points, and the caller's transaction rolls back."""
+def _balance_moves(postings: list[Posting]) -> list[tuple[int, int, int, bool]]:
+    """[(account id, debit, credit, guarded)] per account, in id order (the order rows are locked in)."""
     debits: dict[int, int] = defaultdict(int)
     credits: dict[int, int] = defaultdict(int)
     guarded: set[int] = set()
@@ -333,62 +333,14 @@ def _move_balances(cursor, vendor: str, postings: list[Posting]) -> None:
         credits[p.credit.id] += p.amount
         if p.guard:
             guarded.add(p.debit.id)
-    rows = [
-        (account_id, debits.get(account_id, 0), credits.get(account_id, 0), 1 if account_id in guarded else 0)
+    return [
+        (account_id, debits.get(account_id, 0), credits.get(account_id, 0), account_id in guarded)
         for account_id in sorted(set(debits) | set(credits))
     ]
-    if vendor == "sqlite" and len(rows) <= FEW_ACCOUNTS:
-        # SQLite: plain UPDATEs by primary key cost microseconds each, an UPDATE ... FROM (VALUES) ten times
-        # more; no round trips to save on an embedded database.
-        for account_id, debit, credit, guard in rows:
-            if guard:
-                cursor.execute(_MOVE_ONE + " AND balance >= %s", [debit, credit, credit - debit, account_id, debit])
-            else:
-                cursor.execute(_MOVE_ONE, [debit, credit, credit - debit, account_id])
-            if cursor.rowcount != 1:
-                raise InsufficientPoints()
-        return
-    table = _ACCOUNTS
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        cursor.execute(
-            # VALUES names its columns column1..column4 on both backends: (id, debit, credit, guarded).
-            # No WITH: Python's sqlite3 reports no rowcount for a statement that does not start with UPDATE.
-            f"UPDATE {table} SET debits = {table}.debits + v.column2, credits = {table}.credits + v.column3, "
-            f"balance = {table}.balance + v.column3 - v.column2 "
-            f"FROM (VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}) AS v "
-            f"WHERE {table}.id = v.column1 AND (v.column4 = 0 OR {table}.balance >= v.column2)",
-            [value for row in chunk for value in row],
-        )
-        if cursor.rowcount != len(chunk):
-            raise InsufficientPoints()
 
 
-@functools.cache
-def _insert_sql(vendor: str, rows: int) -> str:
-    quote = connection.ops.quote_name
-    placeholder = "(" + ", ".join(["%s"] * len(TRANSFER_FIELDS)) + ")"
-    return (
-        f"INSERT INTO {Transfer._meta.db_table} ({', '.join(quote(f.column) for f in TRANSFER_FIELDS)}) "
-        f"VALUES {', '.join([placeholder] * rows)} RETURNING id"
-    )
-
-
-def _insert_transfers(cursor, vendor: str, transfers: list[Transfer], rows: list[list]) -> None:
-    """Multi-row ``INSERT ... RETURNING id`` (both backends), setting each transfer's id. ``rows``: the column
-    values as the database takes them (``post`` adapts the two dates once for all)."""
-    for start in range(0, len(transfers), INSERT_CHUNK):
-        chunk = transfers[start : start + INSERT_CHUNK]
-        cursor.execute(
-            _insert_sql(vendor, len(chunk)), [value for row in rows[start : start + INSERT_CHUNK] for value in row]
-        )
-        for t, (transfer_id,) in zip(chunk, cursor.fetchall(), strict=True):
-            t.id = transfer_id
-            t._state.adding = False
-            t._state.db = DEFAULT_DB_ALIAS
-
-
-def _add_to_summaries(cursor, village_id: int, period_db, transfers: list[Transfer]) -> None:
+def _summary_totals(transfers: list[Transfer]) -> list[tuple[int, int, int, int]]:
+    """[(household id, conduct, awarded, deducted)] of the transfers that count towards a household's month."""
     totals: dict[int, list[int]] = {}
     for t in transfers:
         if t.household_id is None or (t.conduct_delta == 0 and t.code not in CONDUCT_CODES):
@@ -399,19 +351,32 @@ def _add_to_summaries(cursor, village_id: int, period_db, transfers: list[Transf
             row[1] += t.amount
         elif t.code == Transfer.Code.DEDUCTION:
             row[2] += t.amount
-    if not totals:
-        return
-    table = PeriodSummary._meta.db_table
-    rows = list(totals.items())
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        cursor.execute(
-            f"INSERT INTO {table} (village_id, household_id, period, conduct, awarded, deducted) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-            + f" ON CONFLICT (household_id, period) DO UPDATE SET conduct = {table}.conduct + excluded.conduct, "
-            f"awarded = {table}.awarded + excluded.awarded, deducted = {table}.deducted + excluded.deducted",
-            [v for h, (c, a, d) in chunk for v in (village_id, h, period_db, c, a, d)],
-        )
+    return [(household_id, *row) for household_id, row in totals.items()]
+
+
+def request_digest(operation: str, request: dict) -> str:
+    """What an idempotency record keeps of a request: the same request gives the same digest."""
+    return hashlib.sha256(
+        json.dumps([operation, request], sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def take_idempotency_key(*, actor, key: str, operation: str, request_hash: str, result: dict) -> int | None:
+    """Record that ``actor`` used ``key``: the record's id, or None if the key was used before (then nothing is
+    written). Inside the caller's transaction: the record stands or falls with what it guards. ``idempotent``
+    and the ballot (which keeps only an HMAC of its request) both take their keys here."""
+    connection = connections[ledger_db()]
+    if not connection.in_atomic_block:
+        raise LedgerError("an idempotency key must be taken inside a transaction on the ledger's database")
+    return sql.take_idempotency_key(
+        connection,
+        actor_id=actor.pk,
+        key=key,
+        operation=operation,
+        request_hash=request_hash,
+        result=result,
+        created_at=clock.now(),
+    )
 
 
 def idempotent(
@@ -425,32 +390,14 @@ def idempotent(
     holds the village's head, so it knows the sequence numbers it will write): stored with the key, one statement
     fewer; ``run``'s return value is then ignored.
     """
-    db = connections[DEFAULT_DB_ALIAS]
-    if not db.in_atomic_block:
-        raise LedgerError("idempotent() must run inside transaction.atomic")
-    key = (key or "").strip()
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise IdempotencyKeyInvalid()
-    digest = hashlib.sha256(
-        json.dumps([operation, request], sort_keys=True, default=str, ensure_ascii=False).encode()
-    ).hexdigest()
-    # INSERT ... ON CONFLICT DO NOTHING: no savepoint; on PostgreSQL a concurrent insert of the same key makes
-    # this statement wait for that transaction, then do nothing if it committed.
-    with fastsql.cursor_for(db) as cursor:
-        cursor.execute(
-            _idempotency_sql(db.vendor),
-            [
-                actor.pk,
-                key,
-                operation,
-                digest,
-                _RESULT.get_db_prep_save(result or {}, db),
-                db.ops.adapt_datetimefield_value(clock.now()),
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        existing = IdempotencyKey.objects.get(actor=actor, key=key)
+    key = clean_idempotency_key(key)
+    digest = request_digest(operation, request)
+    record_id = take_idempotency_key(
+        actor=actor, key=key, operation=operation, request_hash=digest, result=result or {}
+    )
+    records = IdempotencyKey.objects.using(ledger_db())
+    if record_id is None:
+        existing = records.get(actor=actor, key=key)
         if existing.request_hash != digest or existing.operation != operation:
             raise IdempotencyConflict()
         return existing.result, True
@@ -458,24 +405,8 @@ def idempotent(
         run()
         return result, False
     result = run()
-    with fastsql.cursor_for(db) as cursor:
-        cursor.execute(
-            f"UPDATE {IdempotencyKey._meta.db_table} SET result = %s WHERE id = %s",
-            [_RESULT.get_db_prep_save(result, db), row[0]],
-        )
+    records.filter(pk=record_id).update(result=result)
     return result, False
-
-
-_RESULT = IdempotencyKey._meta.get_field("result")
-
-
-@functools.cache
-def _idempotency_sql(vendor: str) -> str:
-    table, key = IdempotencyKey._meta.db_table, connection.ops.quote_name("key")
-    return (
-        f"INSERT INTO {table} (actor_id, {key}, operation, request_hash, result, created_at) "
-        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, {key}) DO NOTHING RETURNING id"
-    )
 
 
 def stored_text(message: str, **params) -> str:

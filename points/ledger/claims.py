@@ -1,14 +1,13 @@
 """积分申报: residents (or grid workers for them) claim an award; the committee approves or rejects it."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from points import clock
 from points.exceptions import ClaimError, OutOfScope
 from points.images import photo_clean
+from points.ledger import books
 from points.ledger.awards import points_award, rubric_for_village
-from points.ledger.books import idempotent
 from points.models import Claim, ClaimPhoto, Household, Member, RubricItem
 from points.scope import RESIDENT, Capability, scope_for
 
@@ -23,7 +22,7 @@ def _may_claim_for(actor, household: Household) -> bool:
     return scope.can(Capability.SUBMIT_CLAIMS, household.village_id)
 
 
-@transaction.atomic
+@books.atomic
 def claim_submit(
     *,
     actor,
@@ -59,7 +58,9 @@ def claim_submit(
         )
         return {"claim": made[0].pk}
 
-    result, replayed = idempotent(actor=actor, key=idempotency_key, operation="claim_submit", request=request, run=run)
+    result, replayed = books.idempotent(
+        actor=actor, key=idempotency_key, operation="claim_submit", request=request, run=run
+    )
     return Claim.objects.get(pk=result["claim"]) if replayed else made[0]
 
 
@@ -121,7 +122,7 @@ def _lock_pending(claim: Claim, actor) -> Claim:
     return claim
 
 
-@transaction.atomic
+@books.atomic
 def claim_approve(*, actor, claim: Claim, memo: str = "") -> Claim:
     """Approve: the award is made through the ledger (once: the claim row is locked and must be pending)."""
     claim = _lock_pending(claim, actor)
@@ -142,7 +143,7 @@ def claim_approve(*, actor, claim: Claim, memo: str = "") -> Claim:
     return claim
 
 
-@transaction.atomic
+@books.atomic
 def claim_reject(*, actor, claim: Claim, reason: str) -> Claim:
     claim = _lock_pending(claim, actor)
     reason = (reason or "").strip()

@@ -22,7 +22,7 @@ def _require(actor, village_id: int) -> None:
         raise OutOfScope()
 
 
-@transaction.atomic
+@books.atomic
 def notice_publish(*, actor, village: Village, period: datetime.date) -> MonthlyNotice:
     """Publish ``period`` (a month that has ended, or the current one) for ``village.notice_days`` days."""
     _require(actor, village.id)
@@ -32,7 +32,7 @@ def notice_publish(*, actor, village: Village, period: datetime.date) -> Monthly
     today = clock.localdate()
     head, _created = LedgerHead.objects.get_or_create(village=village)
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=books.ledger_db()):
             return MonthlyNotice.objects.create(
                 village=village,
                 period=period,
@@ -45,7 +45,7 @@ def notice_publish(*, actor, village: Village, period: datetime.date) -> Monthly
         raise NoticeError(_("%(month)s 已经公示过") % {"month": f"{period:%Y-%m}"}) from exc
 
 
-@transaction.atomic
+@books.atomic
 def objection_file(*, actor, transfer: Transfer, text: str) -> Objection:
     """A resident of the village objects to a transfer of a published, open month, before the deadline."""
     scope = scope_for(actor)
@@ -77,7 +77,7 @@ def objection_file(*, actor, transfer: Transfer, text: str) -> Objection:
     )
 
 
-@transaction.atomic
+@books.atomic
 def objection_answer(*, actor, objection: Objection, upheld: bool, answer: str) -> Objection:
     """Answer publicly. Upheld: the transfer is reversed (in the open month). Dismissed: a reason is required."""
     objection = (
@@ -106,7 +106,7 @@ def objection_answer(*, actor, objection: Objection, upheld: bool, answer: str) 
     return objection
 
 
-@transaction.atomic
+@books.atomic
 def month_close(*, actor, village: Village, period: datetime.date) -> MonthlyNotice:
     """Close a published month after its notice period, once every objection is answered."""
     _require(actor, village.id)

@@ -2,14 +2,21 @@
 
 A redemption locks the village's ledger head first (``books.lock_head``): every store and points write of the
 village then queues behind it, so stock and points move together and no two writers can deadlock. Stock is
-decremented with a guarded ``UPDATE ... WHERE stock >= q``; points with the ledger's guarded debit.
+decremented with a guarded ``UPDATE ... WHERE stock >= q`` (``points/store/sql.py``); points with the ledger's
+guarded debit. Every stock movement is written by ``stock_movements_record``, the one write path of that table.
+
+Points and stock move in one transaction, so they live in one database: the services run in the ledger's
+transaction (``books.atomic``) and the stock statements on ``router.db_for_write(Product)``, the same alias.
 """
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+import datetime
+from dataclasses import dataclass
+
+from django.db import connections, router, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from points import clock, fastsql
+from points import clock
 from points.exceptions import InsufficientPoints, InvalidAmount, OutOfScope, OutOfStock, StoreError
 from points.ledger import books
 from points.models import (
@@ -25,9 +32,16 @@ from points.models import (
 )
 from points.scope import RESIDENT, Capability, scope_for
 from points.signals import send_after_commit, store_changed
+from points.store import sql
 
 MAX_QUANTITY = 999
 MAX_LINES = 50
+
+
+def store_db() -> str:
+    """The alias the store writes to, as the router names it (asked on each call; reads inside a write
+    transaction use it too, to see its own rows)."""
+    return router.db_for_write(Product)
 
 
 def _require_store(actor, village_id: int) -> None:
@@ -67,7 +81,7 @@ def _wanted(lines) -> dict[int, int]:
 def _parse_lines(village: Village, lines) -> list[tuple[Product, int]]:
     """(product id or Product, quantity) pairs → locked-order list of (Product, quantity); duplicates merged."""
     wanted = _wanted(lines)
-    products = fastsql.fetch(Product, wanted)
+    products = Product.objects.using(store_db()).in_bulk(list(wanted))
     parsed = []
     for product_id in sorted(wanted):
         product = products.get(product_id)
@@ -80,19 +94,19 @@ def _parse_lines(village: Village, lines) -> list[tuple[Product, int]]:
 
 
 def _move_stock(product: Product, delta: int) -> int | None:
-    """Add ``delta`` to the stock in one guarded statement; the stock left, or None if it would go below zero.
+    """Add ``delta`` to the stock in one guarded statement; the stock left, or None if it would go below zero."""
+    db = store_db()
+    left = sql.move_stock(connections[db], product_id=product.pk, delta=delta)
+    if left is not None:
+        send_after_commit(store_changed, product.village_id, using=db)
+    return left
 
-    ``UPDATE ... WHERE stock >= q RETURNING stock``: no read-then-write race, one round trip.
-    """
-    with fastsql.cursor_for(connections[DEFAULT_DB_ALIAS]) as cursor:
-        cursor.execute(
-            f"UPDATE {Product._meta.db_table} SET stock = stock + %s WHERE id = %s AND stock + %s >= 0 RETURNING stock",
-            [delta, product.pk, delta],
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        send_after_commit(store_changed, product.village_id)
-    return None if row is None else row[0]
+
+def stock_movements_record(movements: list[StockMovement]) -> list[StockMovement]:
+    """Write stock movements: the one way rows get into that table (receipts, donations, redemptions, returns,
+    write-offs, stock-takes), so all are written alike: ``bulk_create``, no ``post_save``. The stock itself was
+    moved by the caller (``_move_stock``/``_take_lines``), which queued ``store_changed`` for after the commit."""
+    return StockMovement.objects.using(store_db()).bulk_create(movements)
 
 
 def _fingerprint_lines(lines) -> list:
@@ -110,7 +124,7 @@ def _take_stock(product: Product, quantity: int) -> int:
     """Guarded decrement; returns the stock left or raises OutOfStock naming the product."""
     left = _move_stock(product, -quantity)
     if left is None:
-        left = Product.objects.filter(pk=product.pk).values_list("stock", flat=True).get()
+        left = Product.objects.using(store_db()).filter(pk=product.pk).values_list("stock", flat=True).get()
         raise OutOfStock(
             _("%(product)s 库存不足：需要 %(need)s%(unit)s，只剩 %(left)s%(unit)s")
             % {"product": product.name, "need": quantity, "left": left, "unit": product.unit}
@@ -118,86 +132,63 @@ def _take_stock(product: Product, quantity: int) -> int:
     return left
 
 
-def _total(parsed: list[tuple[Product, int]]) -> int:
-    total = sum(product.price * quantity for product, quantity in parsed)
+def _total(lines) -> int:
+    """The points for [(unit price, quantity)], refused above the ledger's limit for one transfer."""
+    total = sum(price * quantity for price, quantity in lines)
     if total > books.MAX_AMOUNT:
         raise InvalidAmount(_("一次兑换不能超过 %(max)s 分") % {"max": books.MAX_AMOUNT})
     return total
 
 
-TAKEN_COLUMNS = ("id", "name", "price", "unit", "stock")
-_TAKEN = ", ".join(f"{Product._meta.db_table}.{column}" for column in TAKEN_COLUMNS)
-_TAKE_ONE = (
-    f"UPDATE {Product._meta.db_table} SET stock = stock - %s WHERE id = %s AND village_id = %s AND active "
-    f"AND stock >= %s RETURNING {_TAKEN}"
-)
+@dataclass(frozen=True, slots=True)
+class TakenLine:
+    """A redemption line whose stock is taken: what the redemption records of its product, and the stock left."""
+
+    product_id: int
+    name: str
+    unit_price: int
+    unit: str
+    quantity: int
+    stock_left: int
 
 
-def _take_lines(village: Village, lines) -> tuple[list[tuple[Product, int]], dict[int, int]]:
-    """The counter's hot path: every line's stock taken by a guarded ``UPDATE ... RETURNING`` that also checks the
+def _take_lines(village: Village, lines) -> list[TakenLine]:
+    """The counter's hot path: every line's stock taken by one guarded ``UPDATE ... RETURNING`` that also checks the
     product is this village's and on sale, and returns what the redemption needs of it (name, price, unit), so
     no separate read. If any line is not taken, the lines are checked one by one as ``_parse_lines`` and
     ``_take_stock`` do, to refuse with the exact reason (the caller's transaction then rolls back what was
-    taken). Returns ([(product, quantity)] in product order, {product id: stock left})."""
+    taken). Returns the lines in product order."""
     wanted = _wanted(lines)
     if any(quantity > MAX_QUANTITY for quantity in wanted.values()):  # merged lines over the limit: say which
         _parse_lines(village, lines)
-    table = Product._meta.db_table
-    returning = _TAKEN
-    rows = []
-    db = connections[DEFAULT_DB_ALIAS]
-    with fastsql.cursor_for(db) as cursor:
-        if db.vendor == "sqlite" or len(wanted) == 1:  # SQLite: plain UPDATEs are the cheaper (books.py)
-            for product_id in sorted(wanted):
-                cursor.execute(_TAKE_ONE, [wanted[product_id], product_id, village.pk, wanted[product_id]])
-                row = cursor.fetchone()
-                if row is None:
-                    break
-                rows.append(row)
-        else:
-            cursor.execute(
-                f"UPDATE {table} SET stock = {table}.stock - v.column2 "
-                f"FROM (VALUES {', '.join(['(%s, %s)'] * len(wanted))}) AS v "
-                f"WHERE {table}.id = v.column1 AND {table}.village_id = %s AND {table}.active "
-                f"AND {table}.stock >= v.column2 RETURNING {returning}",
-                [value for product_id in sorted(wanted) for value in (product_id, wanted[product_id])] + [village.pk],
-            )
-            rows = cursor.fetchall()
-    if rows:
-        send_after_commit(store_changed, village.pk)
-    taken = {row[0]: row for row in rows}
+    db = store_db()
+    taken = {row[0]: row for row in sql.take_lines(connections[db], village_id=village.pk, quantities=wanted)}
+    if taken:
+        send_after_commit(store_changed, village.pk, using=db)
     if len(taken) == len(wanted):
-        parsed = [
-            (
-                Product(id=pk, village_id=village.pk, name=name, price=price, unit=unit, stock=stock, active=True),
-                wanted[pk],
-            )
-            for pk, name, price, unit, stock in (taken[pk] for pk in sorted(wanted))
-        ]
-        return parsed, {pk: row[4] for pk, row in taken.items()}
+        return [TakenLine(*taken[pk][:4], quantity=wanted[pk], stock_left=taken[pk][4]) for pk in sorted(wanted)]
     # Something is wrong: say what, in the order the checks always ran (product, total, stock).
     parsed = _parse_lines(village, lines)
-    _total(parsed)
-    left = {pk: row[4] for pk, row in taken.items()}
+    _total((product.price, quantity) for product, quantity in parsed)
     for product, quantity in parsed:
-        if product.pk not in left:
-            left[product.pk] = _take_stock(product, quantity)  # refuses with the stock there is
-    return parsed, left
+        if product.pk not in taken:
+            _take_stock(product, quantity)  # refuses with the stock there is
+    raise StoreError("a line was refused without a reason")  # cannot happen: one of the checks above refused
 
 
 def _put_stock(product: Product, quantity: int) -> int:
     return _move_stock(product, quantity)
 
 
-@transaction.atomic
-@fastsql.shared_cursor_for_call
+@books.atomic
 def redemption_create(*, actor, household: Household, lines, idempotency_key: str, reserve: bool = False) -> Redemption:
     """Redeem goods for points: at the counter (completed) or reserved from a phone (held until pickup).
 
     Every line or none: a refusal names what was short (points, or which product). Idempotent per key.
     """
-    # Fresh rows (archived? moved?), read without the ORM's compiling: the counter's hot path (bench/store.py).
-    household = fastsql.get_with(Household, household.pk, "village")
+    db = store_db()
+    # Fresh rows (archived? moved?), read where this transaction writes.
+    household = Household.objects.using(db).select_related("village").get(pk=household.pk)
     village = household.village
     if reserve:
         if not _may_reserve(actor, household):
@@ -215,8 +206,8 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
     answer = {"village": village.id, "number": head.seq + 1}
 
     def run():
-        parsed, stock_left = _take_lines(village, lines)
-        total = _total(parsed)
+        taken = _take_lines(village, lines)
+        total = _total((line.unit_price, line.quantity) for line in taken)
         system, accounts = books.accounts_for(village, households=[household], system=(Account.Kind.STORE,))
         account = accounts[household.id]
         try:
@@ -229,7 +220,7 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
                         amount=total,
                         code=Transfer.Code.REDEMPTION,
                         household=household,
-                        item_name="、".join(f"{p.name}×{q}" for p, q in parsed)[:80],
+                        item_name="、".join(f"{line.name}×{line.quantity}" for line in taken)[:80],
                         guard=True,
                     )
                 ],
@@ -237,56 +228,50 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
                 head=head,
             )
         except InsufficientPoints as exc:
-            balance = Account.objects.filter(pk=account.id).values_list("balance", flat=True).get()
+            balance = Account.objects.using(db).filter(pk=account.id).values_list("balance", flat=True).get()
             raise InsufficientPoints(
                 _("积分不足：需要 %(need)s 分，余额 %(balance)s 分") % {"need": total, "balance": balance}
             ) from exc
         now = clock.now()
-        # Built from ids (the related objects attached to the cache): no descriptor work on the hot path.
-        redemption = Redemption(
-            village_id=village.pk,
+        redemption = Redemption.objects.using(db).create(
+            village=village,
             number=transfer.seq,  # unique and increasing in the village: the receipt number
-            household_id=household.pk,
+            household=household,
             status=Redemption.Status.RESERVED if reserve else Redemption.Status.COMPLETED,
             total_points=total,
-            transfer_id=transfer.pk,
-            created_by_id=actor.pk,
+            transfer=transfer,
+            created_by=actor,
             created_at=now,
             pickup_deadline=now + village_pickup_window(village) if reserve else None,
         )
-        redemption._state.fields_cache.update(village=village, household=household, transfer=transfer, created_by=actor)
-        fastsql.insert([redemption])
-        # Lines and movements: plain multi-row INSERTs of their values (points/fastsql.py), the counter's hot path.
-        fastsql.insert_rows(
-            RedemptionLine,
+        RedemptionLine.objects.using(db).bulk_create(
             [
-                {
-                    "redemption_id": redemption.pk,
-                    "village_id": village.pk,
-                    "product_id": product.pk,
-                    "product_name": product.name,
-                    "quantity": quantity,
-                    "unit_price": product.price,
-                    "points": product.price * quantity,
-                }
-                for product, quantity in parsed
-            ],
+                RedemptionLine(
+                    redemption=redemption,
+                    village_id=village.pk,
+                    product_id=line.product_id,
+                    product_name=line.name,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    points=line.unit_price * line.quantity,
+                )
+                for line in taken
+            ]
         )
-        fastsql.insert_rows(
-            StockMovement,
+        stock_movements_record(
             [
-                {
-                    "village_id": village.pk,
-                    "product_id": product.pk,
-                    "kind": StockMovement.Kind.REDEMPTION,
-                    "quantity": -quantity,
-                    "stock_after": stock_left[product.pk],
-                    "redemption_id": redemption.pk,
-                    "actor_id": actor.pk,
-                    "created_at": now,
-                }
-                for product, quantity in parsed
-            ],
+                StockMovement(
+                    village_id=village.pk,
+                    product_id=line.product_id,
+                    kind=StockMovement.Kind.REDEMPTION,
+                    quantity=-line.quantity,
+                    stock_after=line.stock_left,
+                    redemption=redemption,
+                    actor=actor,
+                    created_at=now,
+                )
+                for line in taken
+            ]
         )
         made.append(redemption)
         if redemption.number != answer["number"]:
@@ -299,21 +284,20 @@ def redemption_create(*, actor, household: Household, lines, idempotency_key: st
     )
     if not replayed:
         return made[0]
-    found = Redemption.objects.select_related("village", "household")
+    found = Redemption.objects.using(db).select_related("village", "household")
     if "number" in result:  # early records named the redemption's id
         return found.get(village_id=result["village"], number=result["number"])
     return found.get(pk=result["redemption"])
 
 
-def village_pickup_window(village: Village):
-    import datetime
-
+def village_pickup_window(village: Village) -> datetime.timedelta:
     return datetime.timedelta(days=village.pickup_days)
 
 
 def _locked_reservation(redemption: Redemption) -> Redemption:
     return (
-        Redemption.objects.select_for_update(of=("self",), no_key=True)
+        Redemption.objects.using(store_db())
+        .select_for_update(of=("self",), no_key=True)
         .select_related("village", "household")
         .get(pk=redemption.pk)
     )
@@ -353,7 +337,7 @@ def _release(redemption: Redemption, *, status: str, actor) -> Redemption:
                 reason=str(Redemption.Status(status).label),
             )
         )
-    StockMovement.objects.bulk_create(movements)
+    stock_movements_record(movements)
     redemption.status = status
     redemption.refund = refund
     redemption.closed_by = actor
@@ -376,14 +360,14 @@ def reservation_fulfil(*, actor, redemption: Redemption) -> Redemption:
     though the hand-over is then refused.
     """
     _require_store(actor, redemption.village_id)
-    with transaction.atomic():
+    with transaction.atomic(using=books.ledger_db()):
         expired = _expire_if_overdue(_locked_reservation(redemption))
     if expired:
         raise StoreError(_("该预约已过领取期限，已自动取消并退还积分"))
     return _fulfil(actor=actor, redemption=redemption)
 
 
-@transaction.atomic
+@books.atomic
 def _fulfil(*, actor, redemption: Redemption) -> Redemption:
     redemption = _locked_reservation(redemption)
     if redemption.status != Redemption.Status.RESERVED:
@@ -395,7 +379,7 @@ def _fulfil(*, actor, redemption: Redemption) -> Redemption:
     return redemption
 
 
-@transaction.atomic
+@books.atomic
 def reservation_cancel(*, actor, redemption: Redemption) -> Redemption:
     """The resident who reserved, or the storekeeper, cancels: points refunded and goods restocked, once."""
     redemption = _locked_reservation(redemption)
@@ -417,7 +401,7 @@ def reservations_expire(*, village: Village | None = None, household: Household 
         overdue = overdue.filter(household=household)
     expired = 0
     for pk in list(overdue.values_list("pk", flat=True)):
-        with transaction.atomic():
+        with transaction.atomic(using=books.ledger_db()):
             redemption = _locked_reservation(Redemption(pk=pk))
             # Re-checked under the row lock: a concurrent sweep or a cancel may have got here first.
             if _expire_if_overdue(redemption):
@@ -425,12 +409,12 @@ def reservations_expire(*, village: Village | None = None, household: Household 
     return expired
 
 
-@transaction.atomic
+@books.atomic
 def stock_receive(
     *, actor, product: Product, quantity: int, idempotency_key: str, donor_name: str = "", donor_public: bool = False
 ) -> StockMovement:
     """入库, or a donation (捐赠) when a donor is named; the donor appears on the public list only with consent."""
-    product = Product.objects.select_related("village").get(pk=product.pk)
+    product = Product.objects.using(store_db()).select_related("village").get(pk=product.pk)
     _require_store(actor, product.village_id)
     quantity = _quantity(quantity, product.name)
     donor_name = (donor_name or "").strip()[:60]
@@ -438,15 +422,19 @@ def stock_receive(
 
     def run():
         books.lock_head(product.village)
-        movement = StockMovement.objects.create(
-            village_id=product.village_id,
-            product=product,
-            kind=kind,
-            quantity=quantity,
-            stock_after=_put_stock(product, quantity),
-            donor_name=donor_name,
-            donor_public=bool(donor_name and donor_public),
-            actor=actor,
+        (movement,) = stock_movements_record(
+            [
+                StockMovement(
+                    village_id=product.village_id,
+                    product=product,
+                    kind=kind,
+                    quantity=quantity,
+                    stock_after=_put_stock(product, quantity),
+                    donor_name=donor_name,
+                    donor_public=bool(donor_name and donor_public),
+                    actor=actor,
+                )
+            ]
         )
         return {"movement": movement.pk}
 
@@ -454,13 +442,13 @@ def stock_receive(
     result, _replayed = books.idempotent(
         actor=actor, key=idempotency_key, operation="stock_receive", request=request, run=run
     )
-    return StockMovement.objects.get(pk=result["movement"])
+    return StockMovement.objects.using(store_db()).get(pk=result["movement"])
 
 
-@transaction.atomic
+@books.atomic
 def stock_write_off(*, actor, product: Product, quantity: int, reason: str, idempotency_key: str) -> StockMovement:
     """报损: broken, spoiled or expired goods leave the stock with a reason."""
-    product = Product.objects.select_related("village").get(pk=product.pk)
+    product = Product.objects.using(store_db()).select_related("village").get(pk=product.pk)
     _require_store(actor, product.village_id)
     quantity = _quantity(quantity, product.name)
     reason = (reason or "").strip()
@@ -469,14 +457,18 @@ def stock_write_off(*, actor, product: Product, quantity: int, reason: str, idem
 
     def run():
         books.lock_head(product.village)
-        movement = StockMovement.objects.create(
-            village_id=product.village_id,
-            product=product,
-            kind=StockMovement.Kind.WRITE_OFF,
-            quantity=-quantity,
-            stock_after=_take_stock(product, quantity),
-            reason=reason[:200],
-            actor=actor,
+        (movement,) = stock_movements_record(
+            [
+                StockMovement(
+                    village_id=product.village_id,
+                    product=product,
+                    kind=StockMovement.Kind.WRITE_OFF,
+                    quantity=-quantity,
+                    stock_after=_take_stock(product, quantity),
+                    reason=reason[:200],
+                    actor=actor,
+                )
+            ]
         )
         return {"movement": movement.pk}
 
@@ -487,10 +479,10 @@ def stock_write_off(*, actor, product: Product, quantity: int, reason: str, idem
         request={"product": product.pk, "quantity": quantity, "reason": reason},
         run=run,
     )
-    return StockMovement.objects.get(pk=result["movement"])
+    return StockMovement.objects.using(store_db()).get(pk=result["movement"])
 
 
-@transaction.atomic
+@books.atomic
 def stocktake_record(*, actor, village: Village, counts: dict, idempotency_key: str, note: str = "") -> Stocktake:
     """盘点: counted quantities per product; each difference from the books is recorded as a movement."""
     _require_store(actor, village.id)
@@ -504,11 +496,11 @@ def stocktake_record(*, actor, village: Village, counts: dict, idempotency_key: 
 
     def run():
         books.lock_head(village)
-        products = {p.pk: p for p in Product.objects.filter(pk__in=clean, village=village)}
+        products = {p.pk: p for p in Product.objects.using(store_db()).filter(pk__in=clean, village=village)}
         unknown = sorted(set(clean) - set(products))
         if unknown:
             raise StoreError(_("商品 #%(id)s 不是本村超市的商品") % {"id": unknown[0]})
-        stocktake = Stocktake.objects.create(village=village, actor=actor, note=(note or "")[:200])
+        stocktake = Stocktake.objects.using(store_db()).create(village=village, actor=actor, note=(note or "")[:200])
         movements = []
         for product_id in sorted(clean):
             product = products[product_id]
@@ -527,7 +519,7 @@ def stocktake_record(*, actor, village: Village, counts: dict, idempotency_key: 
                     actor=actor,
                 )
             )
-        StockMovement.objects.bulk_create(movements)
+        stock_movements_record(movements)
         return {"stocktake": stocktake.pk}
 
     result, _replayed = books.idempotent(
@@ -537,4 +529,4 @@ def stocktake_record(*, actor, village: Village, counts: dict, idempotency_key: 
         request={"village": village.pk, "counts": sorted(clean.items()), "note": note},
         run=run,
     )
-    return Stocktake.objects.get(pk=result["stocktake"])
+    return Stocktake.objects.using(store_db()).get(pk=result["stocktake"])

@@ -10,6 +10,7 @@ import functools
 from django.utils import translation
 from ninja import NinjaAPI, Router
 
+from points.ledger import books
 from portal.api import campaigns, docs, ledger, problems, store, tokens
 from portal.api.parser import ObjectParser
 
@@ -41,7 +42,7 @@ class HeheAPI(NinjaAPI):
                 for parameter in operation.get("parameters", []):
                     if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
                         parameter["required"] = True
-                        parameter["schema"] = {"type": "string", "maxLength": ledger.MAX_KEY_LENGTH}
+                        parameter["schema"] = {"type": "string", "maxLength": books.MAX_IDEMPOTENCY_KEY_LENGTH}
                 for response in operation.get("responses", {}).values():
                     content = response.get("content", {})
                     body = content.get("application/json")

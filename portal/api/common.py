@@ -85,7 +85,7 @@ def _first_answer(*, actor, key: str, operation: str, request: dict) -> dict | N
         raise _Unused
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=books.ledger_db()):
             body, _replayed = books.idempotent(actor=actor, key=key, operation=operation, request=request, run=unused)
     except _Unused:
         return None
@@ -111,7 +111,7 @@ def replayed(*, actor, key: str, operation: str, request: dict, act) -> dict:
         if first is not None:
             return first
         raise
-    with transaction.atomic():
+    with transaction.atomic(using=books.ledger_db()):
         recorded, _replayed = books.idempotent(
             actor=actor, key=key, operation=operation, request=request, run=lambda: body
         )

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Status
 
 from points import clock
+from points.exceptions import IdempotencyKeyInvalid
+from points.ledger import books
 from points.ledger.awards import points_award, rubric_for_village, transfer_reverse
 from points.ledger.selectors import conduct_score, household_balance, household_statement, period_range, stars_for
 from points.models import GENESIS_HASH, Account, Household, LedgerHead, RubricItem, Transfer, Village
@@ -33,8 +35,6 @@ from portal.api.schemas import (
 )
 
 router = Router(tags=["ledger"])
-
-MAX_KEY_LENGTH = 100  # points.ledger.idempotent refuses longer keys; say so as a 400, before the service
 
 
 def errors(*codes: int) -> dict:
@@ -99,10 +99,12 @@ def _idempotency_key(value: str | None) -> tuple[str | None, object | None]:
         )
     if any(ord(c) < 32 or ord(c) == 127 for c in key):
         return None, problems.invalid({"Idempotency-Key": [_("含有无法保存的字符")]})
-    if len(key) > MAX_KEY_LENGTH:
-        message = _("过长（最多 %(max)s 字）") % {"max": MAX_KEY_LENGTH}
+    try:
+        # The services' own check, run here too so that a key they would refuse is a 400 naming the header.
+        return books.clean_idempotency_key(key), None
+    except IdempotencyKeyInvalid:
+        message = _("过长（最多 %(max)s 字）") % {"max": books.MAX_IDEMPOTENCY_KEY_LENGTH}
         return None, problems.invalid({"Idempotency-Key": [message]})
-    return key, None
 
 
 def _signed_amounts(transfers: list[Transfer]) -> dict[int, int]:
