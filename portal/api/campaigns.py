@@ -13,7 +13,9 @@ lists those covering that village (its own, its township's, its district's).
 Statuses. A ballot the service refuses as malformed (no nominee, too many, the same one twice, one who is not an
 approved nominee, no household named on a paper ballot) is **400** with the field in ``errors``. Already voted
 and voting closed are **409**; so are results asked for before they are released (``results-hidden``): the
-campaign is public, only its count is not yet. Nominees never carry a phone or ID number, nor a household id.
+campaign is public, only its count is not yet. Nominees never carry a phone or ID number, nor a household id:
+free text (the description, a nominee's story, a winner's citation) goes out through ``mask_numbers``, as on the
+pages.
 """
 
 import datetime
@@ -29,6 +31,7 @@ from campaigns.policy import can_manage, visible_campaigns
 from campaigns.selectors import results_for
 from points.exceptions import HeheError
 from points.models import Household, Village
+from points.privacy import mask_numbers
 from points.scope import NOBODY, RESIDENT, Capability, scope_for
 from portal.api import problems
 from portal.api.common import PUBLIC, PUBLIC_OPENAPI, refusal
@@ -254,8 +257,8 @@ def campaign_get(request, id: int = IdPath):
     )
     return {
         **_campaign_out(campaign),
-        "description": campaign.description,
-        "nominees": [{**_nominee_out(n), "story": n.story} for n in nominees],
+        "description": mask_numbers(campaign.description),
+        "nominees": [{**_nominee_out(n), "story": mask_numbers(n.story)} for n in nominees],
     }
 
 
@@ -352,7 +355,7 @@ def campaign_results(request, id: int = IdPath):
                 "name": w.nomination.display_name,
                 "rank": w.rank,
                 "votes": w.votes,
-                "citation": w.citation,
+                "citation": mask_numbers(w.citation),
             }
             for w in winners.order_by("rank", "id")
         ],

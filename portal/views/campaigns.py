@@ -43,10 +43,11 @@ from campaigns.services import nomination_submit
 from points import clock
 from points.exceptions import HeheError, IdempotencyConflict
 from points.models import Household
+from points.privacy import mask_numbers
 from points.register.selectors import village_by_code
 from points.scope import RESIDENT, scope_for
 from portal.forms import MSG_STALE_FORM, BallotForm, NominationForm, ObjectionForm, ReceiptLookupForm
-from portal.views.common import add_errors, own_household, redact, resident_only
+from portal.views.common import add_errors, own_household, resident_only
 
 Phase = Campaign.Phase
 RECENT_SHOWN = 10
@@ -77,7 +78,7 @@ def _visible_campaign(user, campaign_id: int) -> Campaign:
 def _nominees(campaign: Campaign) -> list[Nomination]:
     rows = approved_nominees(campaign)
     for nomination in rows:
-        nomination.public_story = redact(nomination.story)
+        nomination.public_story = mask_numbers(nomination.story)
     return rows
 
 
@@ -146,7 +147,7 @@ def _campaign_page(request, household, campaign, *, form, refusal: str = ""):
         "form": form,
         "chosen": form.chosen(),
         "refusal": refusal,
-        "description": redact(campaign.description),
+        "description": mask_numbers(campaign.description),
         "objections_open": _objections_open(campaign),
     }
     return render(request, "portal/campaign_detail.html", context)
@@ -251,7 +252,7 @@ def campaign_results(request, campaign_id):
     if tally is not None and campaign.phase == Phase.PUBLISHED:
         winners = list(campaign.winners.select_related("nomination__household", "nomination__member"))
         for winner in winners:
-            winner.public_citation = redact(winner.citation)
+            winner.public_citation = mask_numbers(winner.citation)
     if tally is not None:
         winning = {w.nomination_id for w in winners}
         for row in tally["rows"]:
