@@ -13,7 +13,6 @@ The small reads below (did this household vote, the approved nominees, a househo
 """
 
 import datetime
-import re
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -44,6 +43,7 @@ from points import clock
 from points.exceptions import HeheError, IdempotencyConflict
 from points.models import Household
 from points.privacy import mask_numbers
+from points.register.identifiers import parse_login_number
 from points.register.selectors import village_by_code
 from points.scope import RESIDENT, scope_for
 from portal.forms import MSG_STALE_FORM, BallotForm, NominationForm, ObjectionForm, ReceiptLookupForm
@@ -58,12 +58,6 @@ MSG_NOT_NOMINATING = gettext_noop("现在不是提名阶段")
 MSG_OBJECTION_SENT = gettext_noop("异议已提交，村委会公开答复。")
 MSG_NOT_PUBLISHED = gettext_noop("获奖名单公布后才能提出异议")
 MSG_NOTICE_OVER = gettext_noop("结果公示期已过，不能再提出异议")
-
-# A household's number as printed on its card (QS01-023), or only the number within the resident's own village.
-# Phones often type a full-width or Chinese dash.
-_LOGIN_NUMBER = re.compile(r"^(?:([A-Za-z0-9]+)-)?([A-Za-z0-9]+)$")
-_DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "‐": "-"})
-
 
 # --- reads ------------------------------------------------------------------------------------------------------
 
@@ -83,12 +77,13 @@ def _nominees(campaign: Campaign) -> list[Nomination]:
 
 
 def _nominee_household(campaign: Campaign, own: Household, raw: str) -> Household | None:
-    """The household a resident names by its number, if the campaign covers it; otherwise None (one answer for
-    "no such household" and "not in this campaign")."""
-    match = _LOGIN_NUMBER.match((raw or "").translate(_DASHES).replace(" ", ""))
-    if match is None:
+    """The household a resident names by its login number (QS01-023) or by its number in the resident's own
+    village, if the campaign covers it; otherwise None (one answer for "no such household" and "not in this
+    campaign")."""
+    parsed = parse_login_number(raw)
+    if parsed is None:
         return None
-    code, number = match.groups()
+    code, number = parsed
     village = village_by_code(code) if code else own.village
     if village is None or not campaign.covers_village(village):
         return None
