@@ -36,7 +36,7 @@ from campaigns.ballots import ballot_cast
 from campaigns.exceptions import AlreadyVoted
 from campaigns.models import BallotRecord, Campaign
 from campaigns.policy import can_manage
-from points import clock
+from campaigns.selectors import voting_open
 from points.exceptions import HeheError, IdempotencyConflict
 from points.models import Village
 from points.register.identifiers import parse_login_number
@@ -174,7 +174,6 @@ def ballots(request, pk: int):
     show_nominees = household is not None and not form.has_error("number")
     if not show_nominees:
         form.fields["number"].widget.attrs["autofocus"] = ""
-    now_open = campaign.phase == Phase.VOTING and campaign.voting_starts <= clock.now() < campaign.voting_ends
     context = {
         "campaign": campaign,
         "active_tab": "ballots",
@@ -184,7 +183,7 @@ def ballots(request, pk: int):
         "nominees": _nominee_choices(approved(campaign), campaign) if show_nominees else [],
         "chosen": form.chosen() if form.is_bound else set(),
         "counts": ballot_counts(campaign, request.user),
-        "voting_open": now_open,
+        "voting_open": voting_open(campaign),
         "show_form": campaign.phase == Phase.VOTING or form.is_bound,
         "several_villages": len(villages) > 1,
         "lookup_url": reverse("campaigns_ballot_lookup", args=[campaign.pk]),

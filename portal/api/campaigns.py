@@ -28,7 +28,7 @@ from campaigns.ballots import ballot_cast
 from campaigns.exceptions import BadBallot
 from campaigns.models import Campaign, Nomination, Winner
 from campaigns.policy import can_manage, visible_campaigns
-from campaigns.selectors import results_for
+from campaigns.selectors import results_for, voting_open
 from points.exceptions import HeheError
 from points.models import Household, Village
 from points.privacy import mask_numbers
@@ -70,6 +70,7 @@ class CampaignOut(Schema):
     nominating_starts: datetime.datetime
     voting_starts: datetime.datetime
     voting_ends: datetime.datetime
+    voting_open: bool = Field(description="a ballot can be cast now (the voting phase, between its start and end)")
     results_released_at: datetime.datetime | None
     published_at: datetime.datetime | None
 
@@ -190,6 +191,7 @@ def _campaign_out(campaign: Campaign) -> dict:
         "nominating_starts": campaign.nominating_starts,
         "voting_starts": campaign.voting_starts,
         "voting_ends": campaign.voting_ends,
+        "voting_open": voting_open(campaign),
         "results_released_at": campaign.results_released_at,
         "published_at": campaign.published_at,
     }

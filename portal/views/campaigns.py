@@ -12,8 +12,6 @@ The small reads below (did this household vote, the approved nominees, a househo
 ``campaigns/selectors.py`` when that module exists.
 """
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -29,7 +27,7 @@ from campaigns.ballots import ballot_cast
 from campaigns.exceptions import AlreadyVoted, NotEligible, ResultsHidden
 from campaigns.models import BallotRecord, Campaign, Nomination
 from campaigns.policy import visible_campaigns
-from campaigns.results import result_objection_file
+from campaigns.results import result_objection_deadline, result_objection_file, result_objections_open
 from campaigns.selectors import (
     approved_nominees,
     household_voted,
@@ -90,18 +88,6 @@ def _nominee_household(campaign: Campaign, own: Household, raw: str) -> Househol
     return Household.objects.select_related("village").filter(village=village, number__iexact=number).first()
 
 
-def _objection_deadline(campaign: Campaign) -> datetime.datetime | None:
-    if campaign.phase != Phase.PUBLISHED or campaign.published_at is None:
-        return None
-    return campaign.published_at + datetime.timedelta(days=campaign.notice_days)
-
-
-def _objections_open(campaign: Campaign) -> bool:
-    """Whether the results notice still takes objections; ``result_objection_file`` decides again."""
-    deadline = _objection_deadline(campaign)
-    return deadline is not None and clock.now() <= deadline
-
-
 # --- pages ------------------------------------------------------------------------------------------------------
 
 
@@ -143,7 +129,7 @@ def _campaign_page(request, household, campaign, *, form, refusal: str = ""):
         "chosen": form.chosen(),
         "refusal": refusal,
         "description": mask_numbers(campaign.description),
-        "objections_open": _objections_open(campaign),
+        "objections_open": result_objections_open(campaign),
     }
     return render(request, "portal/campaign_detail.html", context)
 
@@ -260,8 +246,8 @@ def campaign_results(request, campaign_id):
         "winners": winners,
         "lookup": lookup,
         "found": found,
-        "objections_open": household is not None and _objections_open(campaign),
-        "objection_deadline": _objection_deadline(campaign),
+        "objections_open": household is not None and result_objections_open(campaign),
+        "objection_deadline": result_objection_deadline(campaign),
     }
     return render(request, "portal/campaign_results.html", context)
 
@@ -273,7 +259,7 @@ def campaign_objection(request, household, campaign_id):
     refusal = ""
     if campaign.phase != Phase.PUBLISHED:
         refusal = _(MSG_NOT_PUBLISHED)
-    elif not _objections_open(campaign):
+    elif not result_objections_open(campaign):
         refusal = _(MSG_NOTICE_OVER)
     posted = request.method == "POST"
     form = ObjectionForm(request.POST if posted else None)
@@ -292,7 +278,7 @@ def campaign_objection(request, household, campaign_id):
         "campaign": campaign,
         "form": form,
         "refusal": refusal,
-        "deadline": _objection_deadline(campaign),
+        "deadline": result_objection_deadline(campaign),
     }
     return render(request, "portal/campaign_objection.html", context)
 

@@ -1,5 +1,6 @@
-"""What the resident's and public views share: the resident-only guard, form errors, the notice's objection
-window and month links. Free text is masked with ``points.privacy.mask_numbers``."""
+"""What the resident's and public views share: the resident-only guard, form errors and month links. Free text
+is masked with ``points.privacy.mask_numbers``; the notice's objection window is
+``points.ledger.notices.notice_objections_open``."""
 
 import datetime
 from functools import wraps
@@ -8,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from points import clock
 from points.register.selectors import household_detail
 from points.scope import RESIDENT, scope_for
 
@@ -41,11 +41,6 @@ def add_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
-
-
-def notice_objections_open(notice) -> bool:
-    """Whether the notice still takes objections; the service decides again when one is filed."""
-    return notice is not None and not notice.is_closed and clock.localdate() <= notice.objection_deadline
 
 
 def month_link(period: datetime.date) -> str:

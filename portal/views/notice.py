@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_noop
 
 from points import clock
+from points.ledger.notices import notice_objections_open
 from points.ledger.selectors import (
     public_notice,
 )
@@ -15,7 +16,7 @@ from points.privacy import mask_numbers
 from points.register.selectors import village_by_code
 from points.scope import RESIDENT, scope_for
 from portal.cache import public_page
-from portal.views.common import month_link, notice_objections_open
+from portal.views.common import month_link
 
 MSG_NOT_PUBLISHED = gettext_noop("该月份尚未公示")
 

@@ -21,7 +21,7 @@ from points import clock
 from points.exceptions import HeheError
 from points.ledger.awards import rubric_for_village
 from points.ledger.claims import claim_submit
-from points.ledger.notices import objection_file
+from points.ledger.notices import notice_objections_open, objection_file
 from points.ledger.selectors import (
     conduct_score,
     household_balance,
@@ -37,7 +37,7 @@ from points.models import RubricItem
 from points.privacy import mask_numbers
 from points.scope import RESIDENT, scope_for
 from portal.forms import ClaimForm, ObjectionForm
-from portal.views.common import add_errors, month_link, notice_objections_open, own_household, resident_only
+from portal.views.common import add_errors, month_link, own_household, resident_only
 from portal.views.notice import MSG_NOT_PUBLISHED
 
 STATEMENT_PAGE_SIZE = 20
