@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from campaigns import sql
 from campaigns.policy import can_manage
+from campaigns.selectors import voting_open
 from points import clock
 from points.exceptions import IdempotencyConflict, IdempotencyKeyInvalid, MonthClosed, OutOfScope
 from points.ledger import books
@@ -55,8 +56,7 @@ def _unseal(key: str, sealed: str) -> str:
 def _check_ballot(campaign: Campaign, household: Household, ids: list[int], approved: int) -> None:
     """Refuse a ballot that may not be cast, with the reason. ``approved``: how many of ``ids`` are approved
     nominees of the campaign (read with the campaign, see ``_ballot_cast``)."""
-    now = clock.now()
-    if campaign.phase != Phase.VOTING or not (campaign.voting_starts <= now < campaign.voting_ends):
+    if not voting_open(campaign):
         raise VotingClosed()
     if not campaign.covers_village(household.village):
         raise OutOfScope(_("该户不在本次评选的范围内"))

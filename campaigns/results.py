@@ -28,6 +28,21 @@ from .models import (
 Phase = Campaign.Phase
 
 
+def result_objection_deadline(campaign: Campaign) -> datetime.datetime | None:
+    """When the results notice ends: ``notice_days`` after publication; None before the results are published."""
+    if campaign.phase != Phase.PUBLISHED or campaign.published_at is None:
+        return None
+    return campaign.published_at + datetime.timedelta(days=campaign.notice_days)
+
+
+def result_objections_open(campaign: Campaign) -> bool:
+    """The one rule of whether the published results take objections now: up to and including the deadline's
+    instant, not a microsecond after. ``result_objection_file`` refuses by it; the results page and the
+    objection page show it."""
+    deadline = result_objection_deadline(campaign)
+    return deadline is not None and clock.now() <= deadline
+
+
 @books.atomic
 def results_release(*, actor, campaign: Campaign) -> Campaign:
     campaign = Campaign.objects.select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
@@ -106,7 +121,7 @@ def result_objection_file(*, actor, campaign: Campaign, text: str) -> ResultObje
         raise OutOfScope(_("该户不在本次评选的范围内"))
     if campaign.phase != Phase.PUBLISHED:
         raise CampaignError(_("结果公布后才能提出异议"))
-    if clock.now() > campaign.published_at + datetime.timedelta(days=campaign.notice_days):
+    if not result_objections_open(campaign):
         raise CampaignError(_("结果公示期已过"))
     text = (text or "").strip()
     if not text:

@@ -45,6 +45,9 @@ def approved_nominees(campaign: Campaign) -> list[Nomination]:
 
 
 def voting_open(campaign: Campaign) -> bool:
+    """The one rule of "voting is open": the voting phase, from ``voting_starts`` (the first instant in) until
+    ``voting_ends`` (the first instant out). ``ballot_cast`` refuses by it; the resident's pages, the paper-ballot
+    screen and the API say by it whether a ballot can be cast."""
     return campaign.phase == Campaign.Phase.VOTING and campaign.voting_starts <= clock.now() < campaign.voting_ends
 
 

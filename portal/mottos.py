@@ -1,25 +1,40 @@
 """Family mottos (家风家训): a resident's submission becomes a draft page in Wagtail's moderation workflow
-(``motto_submit``), and its first publication credits the household once (``MottoCredit``, ``motto_credit``,
-connected to ``page_published`` in ``portal.apps``).
+(``motto_submit``, which also decides who may submit for a household), and its first publication credits the
+household once (``MottoCredit``, ``motto_credit``, connected to ``page_published`` in ``portal.apps``).
 """
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
+from points.exceptions import OutOfScope
 from points.images import photo_clean
+from points.scope import RESIDENT, Capability, scope_for
 from portal.models.mottos import FamilyMottoIndexPage, FamilyMottoPage, MottoCredit
 
 # Points credited once when a household's motto is first published (a village setting in a later issue).
 MOTTO_POINTS = 10
 
+MSG_NOT_YOURS = _("只有本户居民，或本村可代为申报的工作人员，才能为该户提交家风家训")
+
+
+def may_submit_motto(user, household) -> bool:
+    """A resident for their own household; staff who may file claims for the village's households (a grid worker
+    or the committee, for an elder without a phone) for one of that village. Nobody else."""
+    scope = scope_for(user)
+    if scope.role == RESIDENT:
+        return scope.household_id == household.pk
+    return scope.can(Capability.SUBMIT_CLAIMS, household.village_id)
+
 
 def motto_submit(*, index: FamilyMottoIndexPage, user, household, motto: str, story: str = "", photo=None):
-    """A resident's motto as a DRAFT page under ``index``, its first revision saved and the moderation workflow
-    started (when the tree has one), all or nothing."""
+    """A household's motto as a DRAFT page under ``index``, its first revision saved and the moderation workflow
+    started (when the tree has one), all or nothing. Refused (``OutOfScope``) unless ``may_submit_motto``."""
     from points import clock
     from points.privacy import mask_name
 
+    if not may_submit_motto(user, household):
+        raise OutOfScope(MSG_NOT_YOURS)
     with transaction.atomic():
         image = None
         if photo:

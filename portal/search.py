@@ -17,6 +17,10 @@ province would put a Chinese analyser (e.g. Elasticsearch with an ik/smartcn tok
 Winners are few (a handful per campaign) and change without a page publish (a household renamed, a campaign
 published), so they are matched on their rows directly (names, citation, campaign, village) among the winners
 ``campaigns.selectors.published_winners`` returns: never a winner of a campaign that is not published.
+
+Phone and ID numbers are never findable: family mottos are indexed with them masked (``public_motto``,
+``public_story``), and a word with a digit in it is not looked for in a winner's citation, which is stored as
+the committee typed it (a search for 138 0013 would otherwise tell whose citation holds that number).
 """
 
 import re
@@ -45,6 +49,10 @@ def has_cjk(query: str) -> bool:
 
 # Words are split at white space and at Chinese and Western punctuation (「勤俭，持家」 looks for both words).
 _SEPARATORS = re.compile(r"[\s\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65,.;:!?\"'()\[\]<>]+")
+
+
+# Any digit, full-width too: such a word may be a piece of a phone or ID number.
+_DIGIT = re.compile(r"\d")
 
 
 def terms(query: str) -> list[str]:
@@ -94,7 +102,7 @@ def search_winners(query: str):
         [
             Q(nomination__household__head_name__icontains=w)
             | Q(nomination__member__name__icontains=w)
-            | Q(citation__icontains=w)
+            | (Q() if _DIGIT.search(w) else Q(citation__icontains=w))
             | Q(campaign__title__icontains=w)
             | Q(village__name__icontains=w)
             for w in terms(query) or [query]

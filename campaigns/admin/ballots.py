@@ -15,7 +15,6 @@ from wagtail.admin import messages
 
 from campaigns.admin.common import (
     ARCHIVED,
-    LOGIN_NUMBER,
     NO_NUMBER,
     NO_VILLAGE,
     OUTSIDE,
@@ -37,9 +36,10 @@ from campaigns.ballots import ballot_cast
 from campaigns.exceptions import AlreadyVoted
 from campaigns.models import BallotRecord, Campaign
 from campaigns.policy import can_manage
-from points import clock
+from campaigns.selectors import voting_open
 from points.exceptions import HeheError, IdempotencyConflict
 from points.models import Village
+from points.register.identifiers import parse_login_number
 from points.scope import scope_for
 
 
@@ -60,19 +60,22 @@ def find_voter(request, campaign, villages, village_id, number):
     households of the campaign's villages that the user covers are found; nothing says whether a number exists
     in a village outside them.
     """
-    number = (number or "").strip()
-    if not number:
+    shown = (number or "").strip()[:40]
+    if not shown:
         return None, str(NO_NUMBER)
-    shown = number[:40]
+    parsed = parse_login_number(number)
+    if parsed is None:
+        return None, str(UNKNOWN_NUMBER % {"number": shown})
+    code, number = parsed
     by_id = {v.pk: v for v in villages}
     village = None
-    card = LOGIN_NUMBER.match(number)
-    if card:
-        coded = Village.objects.filter(code__iexact=card.group(1)).first()
-        if coded is not None:
-            if coded.pk not in by_id:
-                return None, str(OUTSIDE % {"number": shown})
-            village, number = by_id[coded.pk], card.group(2)
+    if code is not None:
+        coded = Village.objects.filter(code__iexact=code).first()
+        if coded is None:
+            return None, str(UNKNOWN_NUMBER % {"number": shown})
+        if coded.pk not in by_id:
+            return None, str(OUTSIDE % {"number": shown})
+        village = by_id[coded.pk]
     if village is None:
         if village_id is not None:
             village = by_id.get(village_id)
@@ -85,7 +88,7 @@ def find_voter(request, campaign, villages, village_id, number):
     household = (
         scope_for(request.user)
         .households()
-        .filter(village=village, number=number)
+        .filter(village=village, number__iexact=number)
         .select_related("village", "village__township")
         .first()
     )
@@ -171,7 +174,6 @@ def ballots(request, pk: int):
     show_nominees = household is not None and not form.has_error("number")
     if not show_nominees:
         form.fields["number"].widget.attrs["autofocus"] = ""
-    now_open = campaign.phase == Phase.VOTING and campaign.voting_starts <= clock.now() < campaign.voting_ends
     context = {
         "campaign": campaign,
         "active_tab": "ballots",
@@ -181,7 +183,7 @@ def ballots(request, pk: int):
         "nominees": _nominee_choices(approved(campaign), campaign) if show_nominees else [],
         "chosen": form.chosen() if form.is_bound else set(),
         "counts": ballot_counts(campaign, request.user),
-        "voting_open": now_open,
+        "voting_open": voting_open(campaign),
         "show_form": campaign.phase == Phase.VOTING or form.is_bound,
         "several_villages": len(villages) > 1,
         "lookup_url": reverse("campaigns_ballot_lookup", args=[campaign.pk]),

@@ -5,8 +5,6 @@ Each view is thin: it parses one form, calls one service and renders. A refusal 
 a ``ValidationError``) is shown on the form; every service is one transaction, so a refusal changes nothing.
 """
 
-import re
-
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -29,10 +27,6 @@ TEMPLATES = "campaigns/admin/"
 
 
 SEARCH_LIMIT = 20
-
-
-# What a household card's QR code holds (and a committee member may type): the village code and the number.
-LOGIN_NUMBER = re.compile(r"^\s*([A-Za-z0-9]+)-(\S+)\s*$")
 
 
 NEXT_ACTION = {

@@ -17,6 +17,18 @@ from points.scope import RESIDENT, Capability, scope_for
 NOTICE_CODES = (Transfer.Code.AWARD, Transfer.Code.DEDUCTION, Transfer.Code.REVERSAL)
 
 
+def notice_period_over(notice: MonthlyNotice) -> bool:
+    """Whether the notice period has ended: the whole deadline day (Asia/Shanghai) is still inside it, its last
+    second included; the next day's first second is outside."""
+    return clock.localdate() > notice.objection_deadline
+
+
+def notice_objections_open(notice: MonthlyNotice | None) -> bool:
+    """The one rule of whether a month's notice takes objections now: published, not closed, period not over.
+    ``objection_file`` refuses by it; the public notice, the resident's objection page and the admin show it."""
+    return notice is not None and not notice.is_closed and not notice_period_over(notice)
+
+
 def _require(actor, village_id: int) -> None:
     if not scope_for(actor).can(Capability.MANAGE_POINTS, village_id):
         raise OutOfScope()
@@ -61,7 +73,7 @@ def objection_file(*, actor, transfer: Transfer, text: str) -> Objection:
     notice = MonthlyNotice.objects.filter(village_id=transfer.village_id, period=transfer.period).first()
     if notice is None:
         raise NoticeError(_("该月份尚未公示"))
-    if notice.is_closed or clock.localdate() > notice.objection_deadline:
+    if not notice_objections_open(notice):
         raise NoticeError(_("公示期已过，不能再提出异议"))
     if Objection.objects.filter(
         transfer=transfer, household_id=scope.household_id, status=Objection.Status.OPEN
@@ -119,7 +131,7 @@ def month_close(*, actor, village: Village, period: datetime.date) -> MonthlyNot
         raise NoticeError(_("该月份尚未公示，不能结账"))
     if notice.is_closed:
         raise NoticeError(_("该月份已经结账"))
-    if clock.localdate() <= notice.objection_deadline:
+    if not notice_period_over(notice):
         raise NoticeError(_("公示期到 %(date)s 才结束，之后才能结账") % {"date": notice.objection_deadline.isoformat()})
     open_count = notice.objections.filter(status=Objection.Status.OPEN).count()
     if open_count:

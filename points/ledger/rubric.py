@@ -3,13 +3,15 @@
 A rubric item belongs either to a village (``village_id`` set) or to a whole district (``village_id`` null,
 ``district_id`` set). A village item is created and changed with ``Capability.MANAGE_POINTS`` in that village; a
 district item only by those who may manage the district's staff (``Capability.MANAGE_STAFF``: the district admin)
-and whose villages lie in the district. The admin's permission policy (``admin_ledger_policy``) offers the same
-edits in its menus and listings; this service is what enforces them. Reading the rubric in force in a village is
-``awards.rubric_for_village``.
+and whose villages lie in the district. That rule is written once, here: ``rubric_item_changeable`` for one
+item and ``rubric_items_changeable`` for a listing. The service enforces it; the admin's permission policy
+(``points.ledger.admin.policy``) asks the same two functions for its buttons and listings. Reading the rubric in
+force in a village is ``awards.rubric_for_village``.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from points.exceptions import OutOfScope
@@ -40,11 +42,29 @@ def covers_district(user, district_id: int | None) -> bool:
 
 
 def rubric_item_changeable(actor, item: RubricItem) -> bool:
-    """Whether ``actor`` may create or change ``item`` as it stands (see the module's docstring)."""
+    """Whether ``actor`` may create, change or delete ``item`` as it stands (see the module's docstring)."""
     scope = scope_for(actor)
     if item.village_id is not None:
         return scope.can(Capability.MANAGE_POINTS, item.village_id)
     return scope.can(Capability.MANAGE_STAFF) and covers_district(actor, item.district_id)
+
+
+def rubric_items_changeable(actor) -> QuerySet[RubricItem]:
+    """Every item ``rubric_item_changeable`` allows ``actor``, as one query (the admin's listings)."""
+    scope = scope_for(actor)
+    condition = Q(pk__in=[])
+    if Capability.MANAGE_POINTS in scope.capabilities:
+        if scope.village_ids is None:
+            condition |= Q(village__isnull=False)
+        else:
+            condition |= Q(village_id__in=scope.village_ids)
+    if Capability.MANAGE_STAFF in scope.capabilities:
+        districts = scope_district_ids(actor)
+        if districts is None:
+            condition |= Q(village__isnull=True)
+        else:
+            condition |= Q(village__isnull=True, district_id__in=districts)
+    return RubricItem.objects.filter(condition)
 
 
 @transaction.atomic

@@ -4,27 +4,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 from points.models import Household, Member, ResidentAccount
-from points.register.validators import PHONE_RE
+from points.register.identifiers import parse_login_number, parse_phone, sign_in_key
 
 
 def resident_account_for(identifier: str) -> ResidentAccount | None:
-    """The account an identifier names, or None (also when a phone is shared by two households)."""
-    identifier = (identifier or "").strip()
-    if not identifier:
-        return None
+    """The account an identifier names (a login number or a member's mobile, read by ``identifiers``), or None
+    (also when a phone is shared by two households, or the number has no village code)."""
     accounts = ResidentAccount.objects.select_related("user")
-    if PHONE_RE.match(identifier):
+    phone = parse_phone(identifier)
+    if phone is not None:
         household_ids = set(
-            Member.objects.filter(phone=identifier, household__account__isnull=False).values_list(
-                "household_id", flat=True
-            )
+            Member.objects.filter(phone=phone, household__account__isnull=False).values_list("household_id", flat=True)
         )
         if len(household_ids) != 1:
             return None
         return accounts.filter(household_id=household_ids.pop()).first()
-    code, sep, number = identifier.rpartition("-")
-    if not sep or not code or not number:
+    parsed = parse_login_number(identifier)
+    if parsed is None or parsed[0] is None:
         return None
+    code, number = parsed
     household = Household.objects.filter(village__code__iexact=code, number__iexact=number).only("id").first()
     if household is None:
         return None
@@ -46,3 +44,13 @@ class ResidentBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def axes_username(request, credentials=None) -> str:
+    """``AXES_USERNAME_CALLABLE``: failures are counted per identifier however it was typed (see ``sign_in_key``);
+    otherwise each spelling of one login number would get its own five attempts."""
+    if credentials:
+        username = credentials.get("username")
+    else:
+        username = getattr(request, "data", request.POST).get("username")
+    return sign_in_key(username)

@@ -7,6 +7,7 @@ from points.models import (
     Household,
     Village,
 )
+from points.register.identifiers import parse_login_number
 from points.scope import Scope
 
 
@@ -21,13 +22,19 @@ def register_overview() -> list[dict]:
 
 
 def household_search(*, scope: Scope, query: str, village_id: int | None = None) -> QuerySet[Household]:
-    """Households in scope whose number, head's name or pinyin initials match ``query``."""
+    """Households in scope whose number, head's name or pinyin initials match ``query``; a login number
+    (``QS01-023``, typed or scanned from a card, read by ``parse_login_number``) finds exactly that household."""
     qs = scope.households()
     if village_id is not None:
         qs = qs.filter(village_id=village_id)
     query = (query or "").strip()
     if not query:
         return qs
+    login_number = parse_login_number(query)
+    if login_number is not None:
+        code, query = login_number
+        if code is not None:
+            return qs.filter(village__code__iexact=code, number__iexact=query)
     condition = Q(number__iexact=query) | Q(number__istartswith=query) | Q(head_name__contains=query)
     if query.isascii() and query.isalpha():
         condition |= Q(head_initials__icontains=query.lower()) | Q(members__name_initials__icontains=query.lower())

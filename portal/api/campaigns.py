@@ -13,7 +13,9 @@ lists those covering that village (its own, its township's, its district's).
 Statuses. A ballot the service refuses as malformed (no nominee, too many, the same one twice, one who is not an
 approved nominee, no household named on a paper ballot) is **400** with the field in ``errors``. Already voted
 and voting closed are **409**; so are results asked for before they are released (``results-hidden``): the
-campaign is public, only its count is not yet. Nominees never carry a phone or ID number, nor a household id.
+campaign is public, only its count is not yet. Nominees never carry a phone or ID number, nor a household id:
+free text (the description, a nominee's story, a winner's citation) goes out through ``mask_numbers``, as on the
+pages.
 """
 
 import datetime
@@ -26,9 +28,10 @@ from campaigns.ballots import ballot_cast
 from campaigns.exceptions import BadBallot
 from campaigns.models import Campaign, Nomination, Winner
 from campaigns.policy import can_manage, visible_campaigns
-from campaigns.selectors import results_for
+from campaigns.selectors import results_for, voting_open
 from points.exceptions import HeheError
 from points.models import Household, Village
+from points.privacy import mask_numbers
 from points.scope import NOBODY, RESIDENT, Capability, scope_for
 from portal.api import problems
 from portal.api.common import PUBLIC, PUBLIC_OPENAPI, refusal
@@ -67,6 +70,7 @@ class CampaignOut(Schema):
     nominating_starts: datetime.datetime
     voting_starts: datetime.datetime
     voting_ends: datetime.datetime
+    voting_open: bool = Field(description="a ballot can be cast now (the voting phase, between its start and end)")
     results_released_at: datetime.datetime | None
     published_at: datetime.datetime | None
 
@@ -187,6 +191,7 @@ def _campaign_out(campaign: Campaign) -> dict:
         "nominating_starts": campaign.nominating_starts,
         "voting_starts": campaign.voting_starts,
         "voting_ends": campaign.voting_ends,
+        "voting_open": voting_open(campaign),
         "results_released_at": campaign.results_released_at,
         "published_at": campaign.published_at,
     }
@@ -254,8 +259,8 @@ def campaign_get(request, id: int = IdPath):
     )
     return {
         **_campaign_out(campaign),
-        "description": campaign.description,
-        "nominees": [{**_nominee_out(n), "story": n.story} for n in nominees],
+        "description": mask_numbers(campaign.description),
+        "nominees": [{**_nominee_out(n), "story": mask_numbers(n.story)} for n in nominees],
     }
 
 
@@ -352,7 +357,7 @@ def campaign_results(request, id: int = IdPath):
                 "name": w.nomination.display_name,
                 "rank": w.rank,
                 "votes": w.votes,
-                "citation": w.citation,
+                "citation": mask_numbers(w.citation),
             }
             for w in winners.order_by("rank", "id")
         ],

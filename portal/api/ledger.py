@@ -14,6 +14,7 @@ from points.ledger import books
 from points.ledger.awards import points_award, rubric_for_village, transfer_reverse
 from points.ledger.selectors import conduct_score, household_balance, household_statement, period_range, stars_for
 from points.models import GENESIS_HASH, Account, Household, LedgerHead, RubricItem, Transfer, Village
+from points.privacy import mask_numbers
 from points.register.selectors import household_detail, household_search
 from points.scope import RESIDENT, Capability, Scope, scope_for
 from portal.api import problems
@@ -223,10 +224,11 @@ def household_transfers(request, id: int = IdPath, page: Query[Page] = None):
                 "code_label": t.get_code_display(),
                 "amount": t.amount,
                 "signed_amount": t.signed,
-                "explanation": t.explanation,
+                # Free text masked as on the resident's statement page: a memo may name someone's phone.
+                "explanation": mask_numbers(t.explanation),
                 "item_name": t.item_name,
-                "memo": t.memo,
-                "reason": t.reason,
+                "memo": mask_numbers(t.memo),
+                "reason": mask_numbers(t.reason),
                 "reverses": t.reverses_id,
                 "period": t.period,
                 "created_at": t.created_at,

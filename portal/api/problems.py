@@ -7,7 +7,6 @@ ID numbers blotted out before it answers a problem 500.
 
 import json
 import logging
-import re
 import traceback
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
@@ -28,6 +27,7 @@ from points.exceptions import (
     NotReversible,
     OutOfScope,
 )
+from points.privacy import mask_numbers
 
 logger = logging.getLogger("portal.api")
 
@@ -47,9 +47,6 @@ REFUSALS = [
     (InvalidAmount, "invalid-amount"),
     (IdempotencyConflict, "idempotency-conflict"),
 ]
-
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![\dXx])\d{17}[\dXx](?![\dXx])")
 
 
 def titles() -> dict[int, str]:
@@ -179,8 +176,8 @@ def from_validation(exc: ValidationError) -> HttpResponse:
 
 
 def scrub(text: str) -> str:
-    """Blot out anything shaped like a mobile or ID number: logs must never hold them."""
-    return _ID_NUMBER.sub("[ID]", _PHONE.sub("[PHONE]", text))
+    """Blot out anything shaped like a phone or ID number: logs must never hold them."""
+    return mask_numbers(text)
 
 
 def install(api) -> None:

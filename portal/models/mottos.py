@@ -13,6 +13,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from points.privacy import mask_numbers
 from points.scope import scope_for
 from portal.renditions import with_renditions
 
@@ -124,16 +125,23 @@ class FamilyMottoPage(Page):
         FieldPanel("photo"),
     ]
     # The head's whole name is not indexed: the title carries it masked where the village masks names, and a
-    # search by the whole name must not reveal whose motto a masked one is.
+    # search by the whole name must not reveal whose motto a masked one is. The motto and story are indexed as
+    # the page shows them, numbers masked: a search for a phone number must not tell whose page holds it.
     search_fields = [
         *Page.search_fields,
-        index.SearchField("motto"),
-        index.SearchField("story"),
+        index.SearchField("public_motto"),
+        index.SearchField("public_story"),
         index.RelatedFields("household", [index.RelatedFields("village", [index.SearchField("name")])]),
     ]
 
     class Meta:
         verbose_name = _("家风家训")
+
+    def public_motto(self) -> str:
+        return mask_numbers(self.motto)
+
+    def public_story(self) -> str:
+        return mask_numbers(self.story)
 
 
 class MottoCredit(models.Model):

@@ -123,6 +123,7 @@ AXES_VERBOSE = False
 # Axes logs the username it saw; identifiers may be phone numbers, which must never reach a log.
 AXES_SENSITIVE_PARAMETERS = ["password", "username"]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "points.register.auth.axes_username"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]  # each named in itself, for the switch

@@ -12,9 +12,6 @@ The small reads below (did this household vote, the approved nominees, a househo
 ``campaigns/selectors.py`` when that module exists.
 """
 
-import datetime
-import re
-
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -30,7 +27,7 @@ from campaigns.ballots import ballot_cast
 from campaigns.exceptions import AlreadyVoted, NotEligible, ResultsHidden
 from campaigns.models import BallotRecord, Campaign, Nomination, NominationPhoto
 from campaigns.policy import visible_campaigns
-from campaigns.results import result_objection_file
+from campaigns.results import result_objection_deadline, result_objection_file, result_objections_open
 from campaigns.selectors import (
     approved_nominees,
     household_voted,
@@ -44,10 +41,12 @@ from points import clock
 from points.exceptions import HeheError, IdempotencyConflict
 from points.images import photo_response
 from points.models import Household
+from points.privacy import mask_numbers
+from points.register.identifiers import parse_login_number
 from points.register.selectors import village_by_code
 from points.scope import RESIDENT, scope_for
 from portal.forms import MSG_STALE_FORM, BallotForm, NominationForm, ObjectionForm, ReceiptLookupForm
-from portal.views.common import add_errors, own_household, redact, resident_only
+from portal.views.common import add_errors, own_household, resident_only
 
 Phase = Campaign.Phase
 RECENT_SHOWN = 10
@@ -58,12 +57,6 @@ MSG_NOT_NOMINATING = gettext_noop("现在不是提名阶段")
 MSG_OBJECTION_SENT = gettext_noop("异议已提交，村委会公开答复。")
 MSG_NOT_PUBLISHED = gettext_noop("获奖名单公布后才能提出异议")
 MSG_NOTICE_OVER = gettext_noop("结果公示期已过，不能再提出异议")
-
-# A household's number as printed on its card (QS01-023), or only the number within the resident's own village.
-# Phones often type a full-width or Chinese dash.
-_LOGIN_NUMBER = re.compile(r"^(?:([A-Za-z0-9]+)-)?([A-Za-z0-9]+)$")
-_DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "‐": "-"})
-
 
 # --- reads ------------------------------------------------------------------------------------------------------
 
@@ -78,33 +71,22 @@ def _visible_campaign(user, campaign_id: int) -> Campaign:
 def _nominees(campaign: Campaign) -> list[Nomination]:
     rows = approved_nominees(campaign)
     for nomination in rows:
-        nomination.public_story = redact(nomination.story)
+        nomination.public_story = mask_numbers(nomination.story)
     return rows
 
 
 def _nominee_household(campaign: Campaign, own: Household, raw: str) -> Household | None:
-    """The household a resident names by its number, if the campaign covers it; otherwise None (one answer for
-    "no such household" and "not in this campaign")."""
-    match = _LOGIN_NUMBER.match((raw or "").translate(_DASHES).replace(" ", ""))
-    if match is None:
+    """The household a resident names by its login number (QS01-023) or by its number in the resident's own
+    village, if the campaign covers it; otherwise None (one answer for "no such household" and "not in this
+    campaign")."""
+    parsed = parse_login_number(raw)
+    if parsed is None:
         return None
-    code, number = match.groups()
+    code, number = parsed
     village = village_by_code(code) if code else own.village
     if village is None or not campaign.covers_village(village):
         return None
     return Household.objects.select_related("village").filter(village=village, number__iexact=number).first()
-
-
-def _objection_deadline(campaign: Campaign) -> datetime.datetime | None:
-    if campaign.phase != Phase.PUBLISHED or campaign.published_at is None:
-        return None
-    return campaign.published_at + datetime.timedelta(days=campaign.notice_days)
-
-
-def _objections_open(campaign: Campaign) -> bool:
-    """Whether the results notice still takes objections; ``result_objection_file`` decides again."""
-    deadline = _objection_deadline(campaign)
-    return deadline is not None and clock.now() <= deadline
 
 
 # --- pages ------------------------------------------------------------------------------------------------------
@@ -147,8 +129,8 @@ def _campaign_page(request, household, campaign, *, form, refusal: str = ""):
         "form": form,
         "chosen": form.chosen(),
         "refusal": refusal,
-        "description": redact(campaign.description),
-        "objections_open": _objections_open(campaign),
+        "description": mask_numbers(campaign.description),
+        "objections_open": result_objections_open(campaign),
     }
     return render(request, "portal/campaign_detail.html", context)
 
@@ -267,7 +249,7 @@ def campaign_results(request, campaign_id):
     if tally is not None and campaign.phase == Phase.PUBLISHED:
         winners = list(campaign.winners.select_related("nomination__household", "nomination__member"))
         for winner in winners:
-            winner.public_citation = redact(winner.citation)
+            winner.public_citation = mask_numbers(winner.citation)
     if tally is not None:
         winning = {w.nomination_id for w in winners}
         for row in tally["rows"]:
@@ -280,8 +262,8 @@ def campaign_results(request, campaign_id):
         "winners": winners,
         "lookup": lookup,
         "found": found,
-        "objections_open": household is not None and _objections_open(campaign),
-        "objection_deadline": _objection_deadline(campaign),
+        "objections_open": household is not None and result_objections_open(campaign),
+        "objection_deadline": result_objection_deadline(campaign),
     }
     return render(request, "portal/campaign_results.html", context)
 
@@ -293,7 +275,7 @@ def campaign_objection(request, household, campaign_id):
     refusal = ""
     if campaign.phase != Phase.PUBLISHED:
         refusal = _(MSG_NOT_PUBLISHED)
-    elif not _objections_open(campaign):
+    elif not result_objections_open(campaign):
         refusal = _(MSG_NOTICE_OVER)
     posted = request.method == "POST"
     form = ObjectionForm(request.POST if posted else None)
@@ -312,7 +294,7 @@ def campaign_objection(request, household, campaign_id):
         "campaign": campaign,
         "form": form,
         "refusal": refusal,
-        "deadline": _objection_deadline(campaign),
+        "deadline": result_objection_deadline(campaign),
     }
     return render(request, "portal/campaign_objection.html", context)
 

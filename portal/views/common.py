@@ -1,24 +1,16 @@
-"""What the resident's and public views share: the resident-only guard, the redaction of free text, form
-errors, the notice's objection window and month links."""
+"""What the resident's and public views share: the resident-only guard, form errors and month links. Free text
+is masked with ``points.privacy.mask_numbers``; the notice's objection window is
+``points.ledger.notices.notice_objections_open``."""
 
 import datetime
-import re
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from points import clock
 from points.register.selectors import household_detail
 from points.scope import RESIDENT, scope_for
-
-# 11-digit mobile numbers (also written 138-0013-8001 or 138 0013 8001) and 15/18-character ID numbers.
-_PRIVATE_NUMBER = re.compile(r"(?<![0-9])(?:1[3-9][0-9](?:[ -]?[0-9]{4}){2}|[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9Xx])")
-
-
-def redact(text: str) -> str:
-    return _PRIVATE_NUMBER.sub("***", text or "")
 
 
 def own_household(scope):
@@ -49,11 +41,6 @@ def add_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
-
-
-def notice_objections_open(notice) -> bool:
-    """Whether the notice still takes objections; the service decides again when one is filed."""
-    return notice is not None and not notice.is_closed and clock.localdate() <= notice.objection_deadline
 
 
 def month_link(period: datetime.date) -> str:

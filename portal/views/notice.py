@@ -8,13 +8,15 @@ from django.shortcuts import render
 from django.utils.translation import gettext_noop
 
 from points import clock
+from points.ledger.notices import notice_objections_open
 from points.ledger.selectors import (
     public_notice,
 )
+from points.privacy import mask_numbers
 from points.register.selectors import village_by_code
 from points.scope import RESIDENT, scope_for
 from portal.cache import public_page
-from portal.views.common import month_link, notice_objections_open, redact
+from portal.views.common import month_link
 
 MSG_NOT_PUBLISHED = gettext_noop("该月份尚未公示")
 
@@ -38,10 +40,10 @@ def notice(request, village_code, period):
     published = data["notice"] is not None
     if published:
         for line in data["transfers"]:
-            line.public_reason = redact(line.reason)
+            line.public_reason = mask_numbers(line.reason)
         for objection in data["objections"]:
-            objection.public_text = redact(objection.text)
-            objection.public_answer = redact(objection.answer)
+            objection.public_text = mask_numbers(objection.text)
+            objection.public_answer = mask_numbers(objection.answer)
     scope = scope_for(request.user)
     can_object = (
         published

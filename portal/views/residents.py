@@ -2,7 +2,8 @@
 
 Each view asks ``points.scope`` who the user is, calls one selector or service, and renders. A resident's pages
 take the household from the scope, never from the URL, so no address leads to another household. Free text
-that people typed (claims, objections, answers, memos) passes through ``redact`` before it is shown.
+that people typed (claims, objections, answers, memos) passes through ``points.privacy.mask_numbers`` before
+it is shown.
 """
 
 import datetime
@@ -20,7 +21,7 @@ from points import clock
 from points.exceptions import HeheError
 from points.ledger.awards import rubric_for_village
 from points.ledger.claims import claim_submit
-from points.ledger.notices import objection_file
+from points.ledger.notices import notice_objections_open, objection_file
 from points.ledger.selectors import (
     conduct_score,
     household_balance,
@@ -33,9 +34,10 @@ from points.ledger.selectors import (
     village_transfer_or_none,
 )
 from points.models import RubricItem
+from points.privacy import mask_numbers
 from points.scope import RESIDENT, scope_for
 from portal.forms import ClaimForm, ObjectionForm
-from portal.views.common import add_errors, month_link, notice_objections_open, own_household, redact, resident_only
+from portal.views.common import add_errors, month_link, own_household, resident_only
 from portal.views.notice import MSG_NOT_PUBLISHED
 
 STATEMENT_PAGE_SIZE = 20
@@ -87,7 +89,7 @@ def statement(request, household):
     """积分明细: newest first, 20 a page; the page number comes from the query string (bad values: page 1)."""
     page = household_statement(household, page=request.GET.get("page") or 1, per_page=STATEMENT_PAGE_SIZE)
     for line in page.object_list:
-        line.explanation = redact(line.explanation)
+        line.explanation = mask_numbers(line.explanation)
         line.magnitude = abs(line.signed)
     return render(request, "portal/statement.html", {"household": household, "page": page})
 
@@ -96,8 +98,8 @@ def statement(request, household):
 def claims(request, household):
     rows = list(household_claims(household))
     for claim in rows:
-        claim.public_text = redact(claim.text)
-        claim.public_reason = redact(claim.reject_reason)
+        claim.public_text = mask_numbers(claim.text)
+        claim.public_reason = mask_numbers(claim.reject_reason)
     return render(request, "portal/claims.html", {"household": household, "claims": rows})
 
 
@@ -138,8 +140,8 @@ def claim_new(request, household):
 def objections(request, household):
     rows = list(household_objections(household))
     for objection in rows:
-        objection.public_text = redact(objection.text)
-        objection.public_answer = redact(objection.answer)
+        objection.public_text = mask_numbers(objection.text)
+        objection.public_answer = mask_numbers(objection.answer)
     return render(request, "portal/objections.html", {"household": household, "objections": rows})
 
 
@@ -153,7 +155,7 @@ def objection_new(request, household, transfer_id):
     line = next((t for t in data["transfers"] if t.id == transfer.id), None)
     if line is None:  # not a line of a notice (a redemption, a vote...): nothing to object to
         raise Http404
-    line.public_reason = redact(line.reason)
+    line.public_reason = mask_numbers(line.reason)
     notice = data["notice"]
     refusal = ""
     if notice is None:

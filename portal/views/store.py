@@ -21,10 +21,11 @@ from django.utils.translation import gettext_noop
 from points.exceptions import HeheError, IdempotencyConflict
 from points.ledger.selectors import household_balance
 from points.models import Redemption
+from points.privacy import mask_numbers
 from points.store.selectors import catalogue, household_reservations, public_donors
 from points.store.services import redemption_create, reservation_cancel, reservations_expire
 from portal.forms import MAX_RESERVE_QUANTITY, MSG_STALE_FORM, ReserveConfirmForm, ReserveForm, quantity_field_name
-from portal.views.common import redact, resident_only
+from portal.views.common import resident_only
 
 RESERVATIONS_SHOWN = 50
 MSG_RESERVED = gettext_noop("预约成功，单号 %(number)s。请在 %(month)s 月 %(day)s 日前到超市领取。")
@@ -55,7 +56,7 @@ def _store_page(request, household, form, *, refusal: str = ""):
         product.hint = _hint(product, balance)
     donors = public_donors(household.village)
     for donor in donors:
-        donor["public_name"] = redact(donor["donor_name"])
+        donor["public_name"] = mask_numbers(donor["donor_name"])
     context = {
         "household": household,
         "village": household.village,

@@ -19,7 +19,7 @@ def submitted(cast, site_pages):
     page = motto_submit(
         index=site_pages.motto_index,
         user=cast.resident_a,
-        household=cast.household_a2,
+        household=cast.household_a,  # the resident's own: motto_submit refuses any other
         motto="孝老爱亲，耕读传家",
         story="我家三代人都守着这八个字。",
     )
@@ -44,7 +44,7 @@ def test_the_households_committee_approves_and_the_motto_pays_once(cast, submitt
     assert page.live and not page.workflow_in_progress
     assert TaskState.objects.get(pk=state.pk).finished_by == cast.committee_a
     assert MottoCredit.objects.filter(page=page).count() == 1
-    credits = Transfer.objects.filter(code=Transfer.Code.MOTTO, household=cast.household_a2)
+    credits = Transfer.objects.filter(code=Transfer.Code.MOTTO, household=cast.household_a)
     assert credits.count() == 1
     page.save_revision(user=cast.committee_a).publish(user=None, skip_permission_checks=True)  # published again
     assert credits.count() == 1  # still once

@@ -1,16 +1,22 @@
 """Permission policies of the rubric in the admin: who may see, change and delete categories and items.
 
 A rubric item belongs either to a village (``village_id`` set) or to a whole district (``village_id`` null,
-``district_id`` set). Village items follow the usual scope rule (the capability, in that village); district items
-are seen by anyone whose villages lie in the district and changed only by those who may manage the district's
-staff (``Capability.MANAGE_STAFF``: the district admin). An item or category that anything refers to (a transfer,
-a claim, an override, an item) is never offered for deletion: the database would refuse it (PROTECT).
+``district_id`` set). Items are seen with ``VIEW_LEDGER`` in their village, or (district items) by anyone whose
+villages lie in the district. Who may add, change or delete one is the rubric service's rule
+(``points.ledger.rubric.rubric_item_changeable`` and ``rubric_items_changeable``), asked here, never restated.
+An item or category that anything refers to (a transfer, a claim, an override, an item) is never offered for
+deletion: the database would refuse it (PROTECT).
 """
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from points.admin.policy import ScopedPermissionPolicy
-from points.ledger.rubric import covers_district, scope_district_ids
+from points.ledger.rubric import (
+    covers_district,
+    rubric_item_changeable,
+    rubric_items_changeable,
+    scope_district_ids,
+)
 from points.models import Claim, RubricCategory, RubricItem, Transfer
 from points.scope import Capability, Scope, scope_for
 
@@ -59,28 +65,22 @@ class RubricItemPermissionPolicy(ScopedPermissionPolicy):
         capability = self._capability(action)
         if capability is None:
             return False
+        if action != "view":
+            allowed = rubric_item_changeable(user, instance)
+            return allowed and not (action == "delete" and rubric_item_in_use(instance))
         scope = scope_for(user)
         if instance.village_id is not None:
-            allowed = scope.can(capability, instance.village_id)
-        else:
-            needed = capability if action == "view" else Capability.MANAGE_STAFF
-            allowed = scope.can(needed) and covers_district(user, instance.district_id)
-        if allowed and action == "delete" and rubric_item_in_use(instance):
-            return False
-        return allowed
+            return scope.can(capability, instance.village_id)
+        return scope.can(capability) and covers_district(user, instance.district_id)
 
     def instances_user_has_any_permission_for(self, user, actions):
         scope = scope_for(user)
-        granted = {self._capability(a) for a in actions} & scope.capabilities
-        if not granted:
-            return self.model.objects.none()
-        condition = self._village_condition(scope)
-        # District items: visible with "view"; changeable only with MANAGE_STAFF.
-        viewing = "view" in actions and Capability.VIEW_LEDGER in granted
-        managing = Capability.MANAGE_POINTS in granted and Capability.MANAGE_STAFF in scope.capabilities
-        if viewing or managing:
-            condition |= self._district_condition(user)
-        return self.model.objects.filter(condition)
+        found = self.model.objects.none()
+        if "view" in actions and Capability.VIEW_LEDGER in scope.capabilities:
+            found = self.model.objects.filter(self._village_condition(scope) | self._district_condition(user))
+        if any(self._capability(a) is not None for a in actions if a != "view"):
+            found = found | rubric_items_changeable(user)
+        return found
 
     def visible_items(self, user) -> QuerySet[RubricItem]:
         """The listing: what the user may view, with ``in_use`` for the per-row buttons."""

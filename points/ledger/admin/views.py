@@ -34,7 +34,7 @@ from points.ledger.admin.forms import (
 from points.ledger.admin.policy import RubricItemPermissionPolicy
 from points.ledger.awards import REVERSIBLE, households_in_village, points_award, transfer_reverse
 from points.ledger.claims import claim_approve, claim_reject
-from points.ledger.notices import month_close, notice_publish, objection_answer
+from points.ledger.notices import month_close, notice_period_over, notice_publish, objection_answer
 from points.ledger.selectors import (
     conduct_score,
     household_balance,
@@ -169,7 +169,6 @@ def _months(village: Village) -> list[dict]:
         .annotate(n=Count("id"))
         .values_list("period", "n")
     )
-    today = clock.localdate()
     rows = []
     for period in sorted(set(periods) | set(notices), reverse=True):
         notice = notices.get(period)
@@ -181,7 +180,7 @@ def _months(village: Village) -> list[dict]:
                 "transfers": counts.get(period, 0),
                 "notice": notice,
                 "open_count": getattr(notice, "open_count", 0),
-                "deadline_passed": notice is not None and today > notice.objection_deadline,
+                "deadline_passed": notice is not None and notice_period_over(notice),
             }
         )
     return rows

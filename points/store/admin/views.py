@@ -7,8 +7,6 @@ user who runs no store), parses one form, calls one service or selector from ``p
 written by a view itself.
 """
 
-import re
-
 import segno
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
@@ -37,8 +35,6 @@ from points.store.admin.forms import (
 from points.store.selectors import catalogue, redemption_balance_after, store_report
 
 SEARCH_LIMIT = 20
-# What a household card's QR code holds and a USB scanner types: the login number, e.g. ``QS01-001``.
-LOGIN_NUMBER = re.compile(r"^([A-Za-z0-9]+)-(\S+)$")
 TEMPLATES = "points/admin/store/"
 
 
@@ -124,15 +120,9 @@ def _find_households(request, query: str):
     villages = _store_villages(request)
     if not query:
         return Household.objects.none()
-    scope = scope_for(request.user)
-    card = LOGIN_NUMBER.match(query)
-    if card:
-        village = villages.filter(code__iexact=card.group(1)).first()
-        if village is None:
-            return Household.objects.none()
-        number = card.group(2)
-        return household_search(scope=scope, query=number, village_id=village.id).filter(number__iexact=number)
-    return household_search(scope=scope, query=query).filter(village__in=villages).order_by("village__code", "number")
+    # A scanned card's login number finds its one household: ``household_search`` reads it.
+    households = household_search(scope=scope_for(request.user), query=query)
+    return households.filter(village__in=villages).order_by("village__code", "number")
 
 
 def counter(request):

@@ -102,3 +102,35 @@ def test_the_service_and_the_admin_policy_agree_on_every_item(cast, items):
         for key in ("district", "own_a", "other_district", "other_village"):
             allowed = RUBRIC_POLICY.user_has_permission_for_instance(user, "change", items[key])
             assert rubric_item_changeable(user, items[key]) == allowed, (role, key)
+
+
+@pytest.mark.parametrize("action", ["change", "delete"])
+def test_the_admin_listings_hold_exactly_the_items_the_service_lets_change(cast, items, action):
+    users = {role: user for role, user in cast.items() if isinstance(user, get_user_model())}
+    users["superuser"] = superuser()
+    keys = ("district", "own_a", "other_district", "other_village")
+    for role, user in users.items():
+        listed = set(RUBRIC_POLICY.instances_user_has_any_permission_for(user, [action]))
+        changeable = {items[key] for key in keys if rubric_item_changeable(user, items[key])}
+        assert listed & {items[key] for key in keys} == changeable, role
+
+
+def test_district_items_follow_the_staff_capability_alone(cast, items, monkeypatch):
+    """One rule, not two: before, the service let a user who manages staff but not points change the district's
+    items, while the admin listing also demanded MANAGE_POINTS and showed them none."""
+    import points.ledger.admin.policy as policy_module
+    import points.ledger.rubric as rubric_module
+    from points.scope import Capability, Scope
+
+    staff_only = Scope(
+        role="district_admin",
+        village_ids=frozenset({cast.village_a.id, cast.village_b.id, cast.village_c.id}),
+        capabilities=frozenset({Capability.MANAGE_STAFF, Capability.VIEW_LEDGER}),
+    )
+    monkeypatch.setattr(rubric_module, "scope_for", lambda user: staff_only)
+    monkeypatch.setattr(policy_module, "scope_for", lambda user: staff_only)
+    user = get_user_model().objects.create_user(username="staff_only")
+    assert rubric_item_changeable(user, items["district"])
+    assert not rubric_item_changeable(user, items["own_a"])  # village items need MANAGE_POINTS
+    assert RUBRIC_POLICY.user_has_permission_for_instance(user, "change", items["district"])
+    assert set(RUBRIC_POLICY.instances_user_has_any_permission_for(user, ["change"])) == {items["district"]}
