@@ -100,7 +100,7 @@ def test_the_moderation_editor_cannot_move_a_motto_to_another_household(cast, su
 
     assert form.fields["household"].disabled
     form.is_valid()
-    assert form.cleaned_data["household"] == cast.household_a2
+    assert form.cleaned_data["household"] == submitted.household
 
 
 def test_a_new_motto_page_offers_only_households_the_editor_covers(cast, site_pages):
