@@ -13,6 +13,7 @@ from wagtail.snippets.views.snippets import (
     UsageView,
 )
 
+from points.admin.forms import show_refusal
 from points.exceptions import HeheError
 
 
@@ -92,15 +93,8 @@ class ServiceSaveMixin:
         self.form = form
         try:
             self.object = self.service(form.save(commit=False), self.request.user)
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, messages in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, messages)
-            else:
-                form.add_error(None, exc.messages)
-            return self._refused(form)
-        except HeheError as exc:
-            form.add_error(None, str(exc.message))
+        except (HeheError, ValidationError) as exc:
+            show_refusal(form, exc)
             return self._refused(form)
         return self.save_action()
 

@@ -1,12 +1,11 @@
-"""What the resident's and public views share: the resident-only guard, the redaction of free text, form
-errors, the notice's objection window and month links."""
+"""What the resident's and public views share: the resident-only guard, the redaction of free text, the notice's
+objection window and month links."""
 
 import datetime
 import re
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from points import clock
@@ -40,15 +39,6 @@ def resident_only(view):
         return view(request, own_household(scope), *args, **kwargs)
 
     return wrapper
-
-
-def add_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names (the rest at the top of the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def notice_objections_open(notice) -> bool:

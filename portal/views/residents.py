@@ -6,7 +6,6 @@ that people typed (claims, objections, answers, memos) passes through ``redact``
 """
 
 import datetime
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from points import clock
+from points.admin.forms import show_refusal
 from points.exceptions import HeheError
 from points.ledger.awards import rubric_for_village
 from points.ledger.claims import claim_submit
@@ -35,7 +35,7 @@ from points.ledger.selectors import (
 from points.models import RubricItem
 from points.scope import RESIDENT, scope_for
 from portal.forms import ClaimForm, ObjectionForm
-from portal.views.common import add_errors, month_link, notice_objections_open, own_household, redact, resident_only
+from portal.views.common import month_link, notice_objections_open, own_household, redact, resident_only
 from portal.views.notice import MSG_NOT_PUBLISHED
 
 STATEMENT_PAGE_SIZE = 20
@@ -111,7 +111,6 @@ def claim_new(request, household):
         request.FILES if posted else None,
         items=items,
         members=household.members.all(),
-        initial={"request_id": uuid.uuid4().hex},
     )
     if posted and form.is_valid():
         try:
@@ -122,12 +121,10 @@ def claim_new(request, household):
                 member=form.cleaned_data["member"],
                 text=form.cleaned_data["text"],
                 photos=form.cleaned_data["photos"],
-                idempotency_key=form.cleaned_data["request_id"] or None,
+                idempotency_key=form.key,
             )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        except HeheError as exc:
-            form.add_error(None, str(exc.message))
+        except (HeheError, ValidationError) as exc:
+            show_refusal(form, exc)
         else:
             messages.success(request, _(MSG_CLAIM_SENT))
             return redirect("portal:claims")
@@ -165,10 +162,8 @@ def objection_new(request, household, transfer_id):
     if posted and form.is_valid():
         try:
             objection_file(actor=request.user, transfer=transfer, text=form.cleaned_data["text"])
-        except ValidationError as exc:
-            add_errors(form, exc)
-        except HeheError as exc:
-            form.add_error(None, str(exc.message))
+        except (HeheError, ValidationError) as exc:
+            show_refusal(form, exc)
         else:
             messages.success(request, _(MSG_OBJECTION_SENT))
             return redirect("portal:objections")

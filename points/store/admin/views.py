@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.admin import messages
 
-from points.admin.forms import villages_for
+from points.admin.forms import show_refusal, villages_for
 from points.exceptions import HeheError
 from points.ledger.selectors import household_balance
 from points.models import Household, Product, Redemption, Stocktake
@@ -32,7 +32,6 @@ from points.store.admin.forms import (
     StockReceiveForm,
     StocktakeForm,
     WriteOffForm,
-    new_key,
 )
 from points.store.selectors import catalogue, redemption_balance_after, store_report
 
@@ -106,13 +105,6 @@ def _products_url() -> str:
 
 def _with_village(url_name: str, village_id: int, *args) -> str:
     return f"{reverse(url_name, args=args)}?village={village_id}"
-
-
-def _rekey(form) -> None:
-    """After a refusal nothing was stored under the form's key; show the form again with a fresh one, so that
-    the corrected request can never collide with a different earlier one."""
-    form.data = form.data.copy()
-    form.data["idempotency_key"] = new_key()
 
 
 # --- the counter (柜台兑换) --------------------------------------------------------------------------------------
@@ -189,21 +181,18 @@ def counter_household(request, pk: int):
                 actor=request.user,
                 household=household,
                 lines=form.lines(),
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                idempotency_key=form.key,
             )
         except HeheError as exc:
-            form.add_error(None, str(exc.message))
+            show_refusal(form, exc)
         else:
             return redirect("points_store_receipt", redemption.pk)
-    if form.is_bound:
-        _rekey(form)
     context = {
         "page_title": _("柜台兑换"),
         "household": household,
         "balance": household_balance(household),
         "form": form,
         "rows": form.rows(),
-        "key": form["idempotency_key"].value(),
     }
     return TemplateResponse(request, TEMPLATES + "counter_household.html", context)
 
@@ -280,12 +269,12 @@ def _receive(request, pk: int, *, donation: bool):
                 actor=request.user,
                 product=product,
                 quantity=data["quantity"],
-                idempotency_key=data["idempotency_key"],
+                idempotency_key=form.key,
                 donor_name=data.get("donor_name", ""),
                 donor_public=data.get("donor_public", False),
             )
         except HeheError as exc:
-            form.add_error(None, str(exc.message))
+            show_refusal(form, exc)
         else:
             product.refresh_from_db(fields=["stock"])
             done = _("已记录捐赠：%(product)s %(quantity)s%(unit)s，现有库存 %(stock)s") if donation else None
@@ -296,8 +285,6 @@ def _receive(request, pk: int, *, donation: bool):
                 % {"product": product.name, "quantity": data["quantity"], "unit": product.unit, "stock": product.stock},
             )
             return redirect(_products_url())
-    if form.is_bound:
-        _rekey(form)
     context = {
         "page_title": _("捐赠入库") if donation else _("入库"),
         "product": product,
@@ -326,10 +313,10 @@ def stock_write_off(request, pk: int):
                 product=product,
                 quantity=data["quantity"],
                 reason=data["reason"],
-                idempotency_key=data["idempotency_key"],
+                idempotency_key=form.key,
             )
         except HeheError as exc:
-            form.add_error(None, str(exc.message))
+            show_refusal(form, exc)
         else:
             product.refresh_from_db(fields=["stock"])
             messages.success(
@@ -338,8 +325,6 @@ def stock_write_off(request, pk: int):
                 % {"product": product.name, "quantity": data["quantity"], "unit": product.unit, "stock": product.stock},
             )
             return redirect(_products_url())
-    if form.is_bound:
-        _rekey(form)
     context = {"page_title": _("报损"), "product": product, "form": form, "submit_label": _("确认报损")}
     return TemplateResponse(request, TEMPLATES + "stock_form.html", context)
 
@@ -360,16 +345,14 @@ def stocktake(request):
                 actor=request.user,
                 village=village,
                 counts=form.counts(),
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                idempotency_key=form.key,
                 note=form.cleaned_data["note"],
             )
         except HeheError as exc:
-            form.add_error(None, str(exc.message))
+            show_refusal(form, exc)
         else:
             messages.success(request, _("盘点已记录"))
             return redirect("points_store_stocktake_detail", taken.pk)
-    if form.is_bound:
-        _rekey(form)
     context = {
         "page_title": _("盘点"),
         "village": village,
