@@ -127,6 +127,21 @@ def _find_households(request, query: str):
     return household_search(scope=scope, query=query).filter(village__in=villages).order_by("village__code", "number")
 
 
+def _counter_strings() -> dict:
+    """The counter script's texts, translated here so that the static script needs no catalogue."""
+    return {
+        "none": _("没有找到「%(q)s」对应的户，请核对户号、姓名或拼音首字母"),
+        "line": _("%(name)s × %(qty)s%(unit)s"),
+        "points": _("%(n)s 分"),
+        "short": _("积分不足：需要 %(need)s 分，余额 %(balance)s 分"),
+        "stock": _("%(name)s 库存不足：只剩 %(left)s%(unit)s"),
+        "busy": _("正在兑换…"),
+        "less": _("减少"),
+        "more": _("增加"),
+        "remove": _("移除"),
+    }
+
+
 def counter(request):
     """The counter's start: one search box (keyboard or USB scanner). Exactly one match opens it at once."""
     _store_villages(request)
@@ -143,6 +158,7 @@ def counter(request):
         "query": query,
         "results": results[:SEARCH_LIMIT] if results else results,
         "more": bool(results) and len(results) > SEARCH_LIMIT,
+        "js_strings": _counter_strings(),
     }
     return TemplateResponse(request, TEMPLATES + "counter.html", context)
 
@@ -193,6 +209,7 @@ def counter_household(request, pk: int):
         "balance": household_balance(household),
         "form": form,
         "rows": form.rows(),
+        "js_strings": _counter_strings(),
     }
     return TemplateResponse(request, TEMPLATES + "counter_household.html", context)
 
