@@ -164,8 +164,8 @@ def build_schema(*, migrations: bool) -> str:
 
     With ``migrations`` every migration runs (~200, mostly Wagtail's: tens of seconds per backend). Otherwise the
     tables come straight from the models (what Django's test runner does with MIGRATE=False), and then the points
-    migrations' RunPython operations (the append-only triggers, from ``points/sql``) run as those migrations run
-    them. ``make test`` checks that the models and the migrations agree, so it is the same schema.
+    migrations' RunPython operations (the append-only triggers, from ``points/migrations/sql``) run as those
+    migrations run them. ``make test`` checks that the models and the migrations agree, so it is the same schema.
     """
     import importlib
     import pkgutil

@@ -6,7 +6,6 @@ tally, the winners, result objections). A ``CampaignPermissionPolicy`` routes Wa
 ``services.can_manage``, so a campaign the user may not run is neither listed nor reachable (404).
 """
 
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,16 +17,15 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import CreateView, EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import CreateView, IndexView, SnippetViewSetGroup
 
 from campaigns.admin import ballots, nominations, phases, results
 from campaigns.admin.common import NOT_DRAFT, turnout_label, with_turnout
 from campaigns.admin.forms import CampaignForm
 from campaigns.admin.policy import CampaignPermissionPolicy, manageable_campaigns
-from campaigns.policy import can_manage
 from campaigns.services import campaign_create, campaign_update
 from points.admin.menu import ScopedMenuItem
-from points.admin.views import ServiceSaveMixin, scoped_object_views
+from points.admin.views import ScopedEditView, ScopedSnippetViewSet, ServiceSaveMixin
 from points.scope import Capability
 
 from .models import Campaign
@@ -100,18 +98,12 @@ class CampaignCreateView(CampaignServiceMixin, CreateView):
         return _("已创建评选「%(title)s」（草稿）。核对无误后，在本页点击「开始提名」") % {"title": instance.title}
 
 
-class CampaignEditView(CampaignServiceMixin, EditView):
+class CampaignEditView(CampaignServiceMixin, ScopedEditView):
     """Only a draft's settings change; a started campaign's page says so instead of offering a form."""
 
     @staticmethod
     def service(instance, actor):
         return campaign_update(actor=actor, campaign=instance)
-
-    def get_object(self, *args, **kwargs):
-        obj = super().get_object(*args, **kwargs)
-        if not can_manage(self.request.user, obj):
-            raise Http404
-        return obj
 
     def dispatch(self, request, *args, **kwargs):
         if self.object.phase != Phase.DRAFT:
@@ -123,7 +115,7 @@ class CampaignEditView(CampaignServiceMixin, EditView):
         return _("已保存「%(title)s」的设置") % {"title": self.object.title}
 
 
-class CampaignViewSet(SnippetViewSet):
+class CampaignViewSet(ScopedSnippetViewSet):
     model = Campaign
     icon = "success"
     menu_label = _("评选活动")
@@ -131,7 +123,7 @@ class CampaignViewSet(SnippetViewSet):
     menu_order = 1
     index_view_class = CampaignIndexView
     add_view_class = CampaignCreateView
-    locals().update(scoped_object_views(CampaignEditView))
+    edit_view_class = CampaignEditView
     copy_view_enabled = False
     inspect_view_enabled = False
     list_per_page = 50

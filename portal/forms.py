@@ -1,11 +1,11 @@
 import re
-import uuid
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from points.admin.forms import IdempotentForm
 from points.images import validate_photo
 from points.ledger.claims import MAX_PHOTOS
 from points.store.services import MAX_QUANTITY as MAX_RESERVE_QUANTITY
@@ -36,6 +36,14 @@ MSG_ITEM_NOT_HERE = _("只能申报本村启用的加分细则，请从列表中
 MSG_MEMBER_NOT_HERE = _("所选成员不属于您家，请从列表中选择")
 MSG_CLAIM_TEXT = _("请写明做了什么好事")
 MSG_OBJECTION_TEXT = _("请写明异议的理由")
+MSG_STALE_FORM = _("页面已过期，请返回重新选择后再提交")
+
+
+class KeyedForm(IdempotentForm):
+    """A resident's form that writes: a double tap or a reload sends the same key and the service answers with the
+    first result instead of writing twice (``points.admin.forms.IdempotentForm``), in the resident's words."""
+
+    stale_message = MSG_STALE_FORM
 
 
 class PhotoInputs(forms.FileInput):
@@ -59,11 +67,10 @@ class PhotosField(forms.FileField):
         return [super(PhotosField, self).clean(f, initial) for f in files if f]
 
 
-class ClaimForm(forms.Form):
-    """积分申报 by a resident for their own household. Choices are limited to what the village allows."""
+class ClaimForm(KeyedForm):
+    """积分申报 by a resident for their own household. Choices are limited to what the village allows; a double tap
+    or a resent form makes one claim."""
 
-    # One per form shown: a double tap or a resent form makes one claim (points.claims.claim_submit).
-    request_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
     rubric_item = forms.ModelChoiceField(
         label=_("申报事项"),
         queryset=None,
@@ -124,7 +131,6 @@ class ObjectionForm(forms.Form):
 
 # --- the store and campaigns (resident pages) ---------------------------------------------------------------------
 
-MSG_STALE_FORM = _("页面已过期，请返回重新选择后再提交")
 MSG_PICK_GOODS = _("请至少选择一件商品，填写要兑换的数量")
 MSG_GOODS_GONE = _("有商品已下架或不属于本村超市，请回到积分超市重新选择")
 MSG_QUANTITY = _("%(product)s 的数量应为 0 到 %(max)s 之间的整数")
@@ -138,27 +144,6 @@ MSG_NOMINATION_STORY = _("请写下候选的事迹")
 MSG_RECEIPT_NEEDED = _("请输入选票编号")
 NOMINATION_STORY_MAX = 3000
 _QUANTITY_KEY = re.compile(r"^qty_[0-9]+$")
-
-
-class FormKeyField(forms.UUIDField):
-    """The hidden idempotency key of a form that writes, made when the form is rendered: a double tap or a reload
-    sends the same key again and the service answers with the first result instead of writing twice."""
-
-    widget = forms.HiddenInput
-    default_error_messages = {"required": MSG_STALE_FORM, "invalid": MSG_STALE_FORM}
-
-
-class KeyedForm(forms.Form):
-    idempotency_key = FormKeyField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial["idempotency_key"] = uuid.uuid4()
-
-    @property
-    def key(self) -> str:
-        return str(self.cleaned_data["idempotency_key"])
 
 
 def quantity_field_name(product) -> str:

@@ -31,33 +31,30 @@ def client_for(client, cast):
     return sign_in
 
 
-APPEND_ONLY = {"points_transfer": "transfer_immutable", "points_stockmovement": "stock_immutable"}
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_append_only_triggers():
     """Transactional tests (live server, browser) end with Django's flush, which on SQLite is DELETE FROM:
-    the append-only triggers rightly refuse it. For the flush only, drop them and put them back at once.
+    the append-only triggers rightly refuse it. For the flush only, drop them and put back exactly what the
+    migrations installed (read from the database, so a later migration's triggers are kept too).
     (PostgreSQL flushes with TRUNCATE, which row triggers do not see.)"""
     import django.db.backends.sqlite3.base  # noqa: F401  (loads the backend before its operations module)
     from django.db.backends.sqlite3.operations import DatabaseOperations
-
-    from points.sql import statements
 
     original = DatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):
         with self.connection.cursor() as cursor:
-            for table in APPEND_ONLY:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            # The triggers that refuse a change; Wagtail's search triggers keep their index in step and stay.
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%RAISE(ABORT%'")
+            refusing = cursor.fetchall()
+            for name, _sql in refusing:
+                cursor.execute(f'DROP TRIGGER "{name}"')
         try:
             original(self, sql_list)
         finally:
             with self.connection.cursor() as cursor:
-                for name in APPEND_ONLY.values():
-                    for statement in statements(name, "sqlite"):
-                        cursor.execute(statement)
+                for _name, sql in refusing:
+                    cursor.execute(sql)
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield

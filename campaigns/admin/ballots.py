@@ -27,17 +27,15 @@ from campaigns.admin.common import (
     render,
     require_manager,
 )
-from campaigns.admin.forms import (
-    BallotForm,
-    show_refusal,
-)
+from campaigns.admin.forms import BallotForm
 from campaigns.admin.policy import manageable_campaigns
 from campaigns.ballots import ballot_cast
 from campaigns.exceptions import AlreadyVoted
 from campaigns.models import BallotRecord, Campaign
 from campaigns.policy import can_manage
 from campaigns.selectors import voting_open
-from points.exceptions import HeheError, IdempotencyConflict
+from points.admin.forms import show_refusal
+from points.exceptions import HeheError
 from points.models import Village
 from points.register.identifiers import parse_login_number
 from points.scope import scope_for
@@ -150,11 +148,8 @@ def ballots(request, pk: int):
                         campaign=campaign,
                         household=household,
                         nominee_ids=data["nominees"],
-                        idempotency_key=str(data["idempotency_key"]),
+                        idempotency_key=form.key,
                     )
-                except IdempotencyConflict as exc:
-                    form.renew_key()
-                    show_refusal(form, exc)
                 except (HeheError, ValidationError) as exc:
                     show_refusal(form, exc)
                 else:

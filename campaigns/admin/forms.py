@@ -2,8 +2,8 @@
 
 They turn raw input into objects of the user's scope (an id outside it reads as "not in this campaign", never as
 "exists elsewhere") and leave every rule of the campaign to ``campaigns.services``, which checks everything again
-and whose refusals the views show on these forms. The paper ballot form carries a hidden idempotency key made
-when it is first rendered, so a double submit or a reload records the ballot once.
+and whose refusals the views show on these forms (``points.admin.forms.show_refusal``). The paper ballot form is
+an ``IdempotentForm``, so a double submit or a reload records the ballot once.
 """
 
 import datetime
@@ -20,8 +20,8 @@ from wagtail.permissions import policy_registry
 from campaigns.admin.policy import manageable_districts, manageable_townships
 from campaigns.models import Campaign
 from points import clock
-from points.admin.forms import villages_for
-from points.ledger.admin.forms import ID_MAX, IdempotentForm, ObjectIdField
+from points.admin.forms import IdempotentForm, villages_for
+from points.ledger.admin.forms import ID_MAX, ObjectIdField
 from points.models import Member
 from points.scope import Capability
 
@@ -42,18 +42,6 @@ WINNERS_MIN = _("评出名额至少为 1")
 STARS_RANGE = _("星级要求须在 0 到 5 之间")
 
 SCOPE_SEPARATOR = ":"
-
-
-def show_refusal(form, exc) -> None:
-    """Put a service's refusal on the form: field errors where the field exists, the rest above the form."""
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
-    else:
-        form.add_error(None, str(exc.message))
 
 
 # --- the campaign itself ----------------------------------------------------------------------------------------

@@ -22,11 +22,11 @@ from campaigns.admin.forms import (
     HouseholdSearchForm,
     NominateForm,
     ReviewForm,
-    show_refusal,
 )
 from campaigns.models import Campaign, Nomination
 from campaigns.policy import eligibility_problem
 from campaigns.services import nomination_review, nomination_submit
+from points.admin.forms import show_refusal
 from points.exceptions import HeheError
 from points.images import photo_response
 from points.register.selectors import household_search

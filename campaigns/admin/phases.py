@@ -17,13 +17,11 @@ from campaigns.admin.common import (
     turnout_label,
     with_turnout,
 )
-from campaigns.admin.forms import (
-    AdvanceForm,
-    show_refusal,
-)
+from campaigns.admin.forms import AdvanceForm
 from campaigns.models import Campaign, Nomination, ResultObjection
 from campaigns.services import campaign_advance
 from points import clock
+from points.admin.forms import show_refusal
 from points.exceptions import HeheError
 
 

@@ -10,11 +10,11 @@ from campaigns.admin.common import Phase, campaign_or_404, detail_url, objection
 from campaigns.admin.forms import (
     ObjectionAnswerForm,
     WinnersForm,
-    show_refusal,
 )
 from campaigns.models import ResultObjection
 from campaigns.results import result_objection_answer, results_release, winners_confirm
 from campaigns.selectors import counts_visible, results_for, turnout
+from points.admin.forms import show_refusal
 from points.exceptions import HeheError
 
 

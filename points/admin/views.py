@@ -1,17 +1,19 @@
-"""The shared admin base of the points app's viewsets: object views that check each row against the scope (an
-object outside it answers 404), create/edit views that save through a service and show its refusals on the
-form, and listing links shown only where the policy allows them."""
+"""The shared admin base of the points app's viewsets: a snippet viewset whose object views check each row
+against the scope (an object outside it answers 404), create/edit views that save through a service and show its
+refusals on the form, and listing links shown only where the policy allows them."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404
 from wagtail.snippets.views.snippets import (
     DeleteView,
     EditView,
     HistoryView,
     InspectView,
+    SnippetViewSet,
     UsageView,
 )
 
+from points.admin.forms import show_refusal
 from points.exceptions import HeheError
 
 
@@ -30,19 +32,54 @@ class ScopedObjectMixin:
         return obj
 
 
-def scoped(view_class, action="view"):
-    return type(f"Scoped{view_class.__name__}", (ScopedObjectMixin, view_class), {"scope_action": action})
+class ScopedEditView(ScopedObjectMixin, EditView):
+    scope_action = "change"
 
 
-def scoped_object_views(edit_view_class=EditView):
-    """The object views of a snippet viewset, each checking the row against the scope."""
-    return {
-        "edit_view_class": scoped(edit_view_class, "change"),
-        "delete_view_class": scoped(DeleteView, "delete"),
-        "inspect_view_class": scoped(InspectView),
-        "history_view_class": scoped(HistoryView),
-        "usage_view_class": scoped(UsageView),
-    }
+class ScopedDeleteView(ScopedObjectMixin, DeleteView):
+    scope_action = "delete"
+
+
+class ScopedInspectView(ScopedObjectMixin, InspectView):
+    pass
+
+
+class ScopedHistoryView(ScopedObjectMixin, HistoryView):
+    pass
+
+
+class ScopedUsageView(ScopedObjectMixin, UsageView):
+    pass
+
+
+class ScopedSnippetViewSet(SnippetViewSet):
+    """A snippet viewset whose every object view checks the row against the scope (404 outside it).
+
+    A viewset with its own edit or delete view subclasses ``ScopedEditView`` or ``ScopedDeleteView`` and names it
+    as usual (``edit_view_class = HouseholdEditView``); one that would skip the row check is refused at start-up.
+    """
+
+    edit_view_class = ScopedEditView
+    delete_view_class = ScopedDeleteView
+    inspect_view_class = ScopedInspectView
+    history_view_class = ScopedHistoryView
+    usage_view_class = ScopedUsageView
+
+    OBJECT_VIEWS = (
+        "edit_view_class",
+        "delete_view_class",
+        "inspect_view_class",
+        "history_view_class",
+        "usage_view_class",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.OBJECT_VIEWS:
+            if not issubclass(getattr(self, name), ScopedObjectMixin):
+                raise ImproperlyConfigured(
+                    f"{type(self).__name__}.{name} must check the row against the scope: subclass a Scoped*View"
+                )
 
 
 class ServiceSaveMixin:
@@ -56,15 +93,8 @@ class ServiceSaveMixin:
         self.form = form
         try:
             self.object = self.service(form.save(commit=False), self.request.user)
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, messages in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, messages)
-            else:
-                form.add_error(None, exc.messages)
-            return self._refused(form)
-        except HeheError as exc:
-            form.add_error(None, str(exc.message))
+        except (HeheError, ValidationError) as exc:
+            show_refusal(form, exc)
             return self._refused(form)
         return self.save_action()
 

@@ -1,13 +1,11 @@
-"""Make points_transfer append-only with triggers, on SQLite and PostgreSQL (SQL in points/sql/)."""
+"""Make points_transfer append-only with triggers, on SQLite and PostgreSQL (SQL: sql/0003_transfer_triggers.*)."""
 
 from django.db import migrations
 
-from points.sql import append_only_migration_ops
-
-install, uninstall = append_only_migration_ops("points_transfer", "transfer_immutable")
+from points.migrations.sql import frozen_sql
 
 
 class Migration(migrations.Migration):
     dependencies = [("points", "0002_ledger")]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = [frozen_sql(__file__)]

@@ -1,13 +1,11 @@
-"""Make points_stockmovement append-only with triggers, on SQLite and PostgreSQL (SQL in points/sql/)."""
+"""Make points_stockmovement append-only with triggers, on SQLite and PostgreSQL (SQL: sql/0005_stock_triggers.*)."""
 
 from django.db import migrations
 
-from points.sql import append_only_migration_ops
-
-install, uninstall = append_only_migration_ops("points_stockmovement", "stock_immutable")
+from points.migrations.sql import frozen_sql
 
 
 class Migration(migrations.Migration):
     dependencies = [("points", "0004_store")]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = [frozen_sql(__file__)]

@@ -38,6 +38,7 @@ from campaigns.selectors import (
 )
 from campaigns.services import nomination_submit
 from points import clock
+from points.admin.forms import show_refusal
 from points.exceptions import HeheError, IdempotencyConflict
 from points.images import photo_response
 from points.models import Household
@@ -46,7 +47,7 @@ from points.register.identifiers import parse_login_number
 from points.register.selectors import village_by_code
 from points.scope import RESIDENT, scope_for
 from portal.forms import MSG_STALE_FORM, BallotForm, NominationForm, ObjectionForm, ReceiptLookupForm
-from portal.views.common import add_errors, own_household, resident_only
+from portal.views.common import own_household, resident_only
 
 Phase = Campaign.Phase
 RECENT_SHOWN = 10
@@ -207,12 +208,10 @@ def campaign_nominate(request, household, campaign_id):
                 story=form.cleaned_data["story"],
                 photos=form.cleaned_data["photos"],
             )
-        except ValidationError as exc:
-            add_errors(form, exc)
         except NotEligible as exc:
             form.add_error(None, _(MSG_NOT_ELIGIBLE) % {"rule": exc.message})
-        except HeheError as exc:
-            form.add_error(None, str(exc.message))
+        except (HeheError, ValidationError) as exc:
+            show_refusal(form, exc)
         else:
             messages.success(request, _(MSG_NOMINATED))
             return redirect("portal:campaign", campaign_id=campaign.pk)
@@ -282,10 +281,8 @@ def campaign_objection(request, household, campaign_id):
     if posted and form.is_valid():
         try:
             result_objection_file(actor=request.user, campaign=campaign, text=form.cleaned_data["text"])
-        except ValidationError as exc:
-            add_errors(form, exc)
-        except HeheError as exc:
-            form.add_error(None, str(exc.message))
+        except (HeheError, ValidationError) as exc:
+            show_refusal(form, exc)
         else:
             messages.success(request, _(MSG_OBJECTION_SENT))
             return redirect("portal:campaign_results", campaign_id=campaign.pk)

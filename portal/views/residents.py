@@ -7,7 +7,6 @@ it is shown.
 """
 
 import datetime
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from points import clock
+from points.admin.forms import show_refusal
 from points.exceptions import HeheError
 from points.ledger.awards import rubric_for_village
 from points.ledger.claims import claim_submit
@@ -37,7 +37,7 @@ from points.models import RubricItem
 from points.privacy import mask_numbers
 from points.scope import RESIDENT, scope_for
 from portal.forms import ClaimForm, ObjectionForm
-from portal.views.common import add_errors, month_link, own_household, resident_only
+from portal.views.common import month_link, own_household, resident_only
 from portal.views.notice import MSG_NOT_PUBLISHED
 
 STATEMENT_PAGE_SIZE = 20
@@ -113,7 +113,6 @@ def claim_new(request, household):
         request.FILES if posted else None,
         items=items,
         members=household.members.all(),
-        initial={"request_id": uuid.uuid4().hex},
     )
     if posted and form.is_valid():
         try:
@@ -124,12 +123,10 @@ def claim_new(request, household):
                 member=form.cleaned_data["member"],
                 text=form.cleaned_data["text"],
                 photos=form.cleaned_data["photos"],
-                idempotency_key=form.cleaned_data["request_id"] or None,
+                idempotency_key=form.key,
             )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        except HeheError as exc:
-            form.add_error(None, str(exc.message))
+        except (HeheError, ValidationError) as exc:
+            show_refusal(form, exc)
         else:
             messages.success(request, _(MSG_CLAIM_SENT))
             return redirect("portal:claims")
@@ -167,10 +164,8 @@ def objection_new(request, household, transfer_id):
     if posted and form.is_valid():
         try:
             objection_file(actor=request.user, transfer=transfer, text=form.cleaned_data["text"])
-        except ValidationError as exc:
-            add_errors(form, exc)
-        except HeheError as exc:
-            form.add_error(None, str(exc.message))
+        except (HeheError, ValidationError) as exc:
+            show_refusal(form, exc)
         else:
             messages.success(request, _(MSG_OBJECTION_SENT))
             return redirect("portal:objections")

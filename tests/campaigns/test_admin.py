@@ -349,6 +349,15 @@ def test_a_resubmitted_ballot_form_records_once(client_for, cast, voting):
     assert counts()[:2] == (1, 1)
 
 
+@pytest.mark.parametrize("bad_key", ["", "not-a-uuid"])
+def test_a_ballot_form_with_a_malformed_key_is_refused_in_chinese(client_for, cast, voting, bad_key):
+    data = {**ballot_data(cast.household_a, [voting["nominees"][1]]), "idempotency_key": bad_key}
+    response = client_for("committee_a").post(url("campaigns_ballots", voting["campaign"]), data)
+    assert response.status_code == 200
+    assert "表单已失效，请刷新页面后重新填写" in page(response)
+    assert counts()[:2] == (0, 0)
+
+
 def test_ballot_lookup_names_the_head_and_lists_the_nominees(client_for, cast, voting):
     client = client_for("committee_a")
     lookup = url("campaigns_ballot_lookup", voting["campaign"])

@@ -206,6 +206,16 @@ def test_a_double_tap_casts_one_ballot_with_one_receipt(client_for, cast, voting
     assert BallotRecord.objects.count() == 1 and household_balance(cast.household_a) == 2
 
 
+@pytest.mark.parametrize("bad_key", ["", "not-a-uuid", "1" * 500])
+def test_a_ballot_with_a_malformed_key_is_refused_in_chinese(client_for, cast, voting, bad_key):
+    campaign, nominees = voting["campaign"], voting["nominees"]
+    balance = household_balance(cast.household_a)
+    response = vote(client_for("resident_a"), campaign, [nominees[0].pk], key=bad_key)
+    assert response.status_code == 200
+    assert "页面已过期，请返回重新选择后再提交" in page_of(response)
+    assert BallotRecord.objects.count() == 0 and household_balance(cast.household_a) == balance
+
+
 @pytest.mark.parametrize("same_key", [False, True])
 def test_voting_again_says_the_household_voted_and_credits_nothing(client_for, cast, voting, same_key):
     campaign, nominees = voting["campaign"], voting["nominees"]

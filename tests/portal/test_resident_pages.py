@@ -3,6 +3,7 @@
 import datetime
 import io
 import re
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,6 +22,10 @@ RESIDENT_PAGES = ["/me/", "/me/statement/", "/me/claims/", "/me/claims/new/", "/
 
 def at(year, month, day, hour=10):
     return timezone.make_aware(datetime.datetime(year, month, day, hour))
+
+
+def form_key(html: str) -> str:
+    return re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', html).group(1)
 
 
 def page_of(response) -> str:
@@ -180,10 +185,8 @@ def test_a_good_claim_with_a_photo_is_pending(client_for, cast, rubric, media):
     form = page_of(client.get("/me/claims/new/"))
     assert "赡养照顾老人" in form and "乱扔垃圾" not in form and "柳溪护河" not in form
     member = cast.household_a.members.get(name="李秀英")
-    response = client.post(
-        "/me/claims/new/",
-        {"rubric_item": rubric["care"].pk, "member": member.pk, "text": "每天给婆婆做饭擦身", "photos": [png()]},
-    )
+    data = {"rubric_item": rubric["care"].pk, "member": member.pk, "text": "每天给婆婆做饭擦身", "photos": [png()]}
+    response = client.post("/me/claims/new/", {**data, "idempotency_key": form_key(form)})
     assert response.status_code == 302 and response["Location"] == "/me/claims/"
     claim = Claim.objects.get()
     assert (claim.status, claim.household, claim.member, claim.submitted_by) == (
@@ -198,25 +201,24 @@ def test_a_good_claim_with_a_photo_is_pending(client_for, cast, rubric, media):
 
 
 def test_a_double_tap_on_the_claim_form_makes_one_claim(client_for, cast, rubric, media):
-    """The form carries a request id of its own; the same form sent twice is one claim, a new form another."""
+    """The form carries a key of its own; the same form sent twice is one claim, a new form another."""
     client = client_for("resident_a")
-    form = page_of(client.get("/me/claims/new/"))
-    request_id = re.search(r'name="request_id" value="([0-9a-f]{32})"', form)[1]
-    data = {"rubric_item": rubric["care"].pk, "text": "帮邻居收稻谷", "request_id": request_id}
+    key = form_key(page_of(client.get("/me/claims/new/")))
+    data = {"rubric_item": rubric["care"].pk, "text": "帮邻居收稻谷", "idempotency_key": key}
     for _ in range(2):
         response = client.post("/me/claims/new/", {**data, "photos": [png()]})
         assert response.status_code == 302 and response["Location"] == "/me/claims/"
     assert Claim.objects.count() == 1 and Claim.objects.get().photos.count() == 1
     other = page_of(client.get("/me/claims/new/"))
-    assert request_id not in other  # every form shown gets its own
-    changed = client.post("/me/claims/new/", {**data, "text": "帮邻居晒稻谷"})  # the used id, another request
+    assert key not in other  # every form shown gets its own
+    changed = client.post("/me/claims/new/", {**data, "text": "帮邻居晒稻谷"})  # the used key, another request
     assert changed.status_code == 200 and "同一个请求编号已用于另一项不同的操作" in page_of(changed)
     assert Claim.objects.count() == 1
 
 
 def bad_claim(case, cast, rubric):
     """(posted data, the Chinese message expected next to the field) for each way a claim can be wrong."""
-    good = {"rubric_item": rubric["care"].pk, "text": "帮邻居修屋顶"}
+    good = {"rubric_item": rubric["care"].pk, "text": "帮邻居修屋顶", "idempotency_key": str(uuid.uuid4())}
     not_an_image = SimpleUploadedFile("photo.png", b"just some text, not a picture", content_type="image/png")
     too_big = SimpleUploadedFile("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (20 * 1024 * 1024), content_type="image/png")
     return {
@@ -233,6 +235,8 @@ def bad_claim(case, cast, rubric):
             {**good, "member": cast.household_a2.members.get().pk},
             "所选成员不属于您家",
         ),
+        "no key (a page from before the key)": ({**good, "idempotency_key": ""}, "页面已过期"),
+        "a malformed key": ({**good, "idempotency_key": "1" * 500}, "页面已过期"),
     }[case]
 
 
@@ -249,6 +253,8 @@ def bad_claim(case, cast, rubric):
         "no item",
         "an item that needs a photo, without one",
         "another household's member",
+        "no key (a page from before the key)",
+        "a malformed key",
     ],
 )
 def test_bad_claims_are_refused_in_chinese_and_write_nothing(client_for, cast, rubric, media, case):

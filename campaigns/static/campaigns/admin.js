@@ -1,7 +1,8 @@
 /* The campaigns' admin pages (评选): paper ballot entry by keyboard, the nomination household picker (one-shot
  * forms with a confirmation question: points/once.js).
  *
- * The picker's live search is points/live_search.js, which the page loads first.
+ * The picker's live search is points/live_search.js and the texts' placeholders points/texts.js, which the page
+ * loads first.
  *
  * Vanilla JS, no dependencies, nothing from another host. Every page works without it: the ballot form posts
  * (the server then shows the head's name and the nominees before anything is recorded), the search box submits.
@@ -10,23 +11,8 @@
 (function () {
   "use strict";
 
-  function fill(template, values) {
-    return String(template || "").replace(/%\((\w+)\)s/g, function (all, key) {
-      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
-    });
-  }
-
-  function readJSON(id) {
-    var node = document.getElementById(id);
-    if (!node) {
-      return {};
-    }
-    try {
-      return JSON.parse(node.textContent);
-    } catch (error) {
-      return {};
-    }
-  }
+  // The page's texts and their placeholders: points/texts.js, loaded first.
+  var fill = window.heheFill;
 
   /* --- 纸质选票录入 ------------------------------------------------------------------------------------------
    * Number, Enter: the head's name and the nominees appear (fetched, so that the page shown after a saved
@@ -34,7 +20,7 @@
    */
 
   function initBallot(form) {
-    var strings = readJSON("ballot-strings");
+    var strings = window.heheReadJSON("ballot-strings", {});
     var number = form.querySelector("[data-ballot-number]");
     var village = form.querySelector("[data-ballot-village]");
     var household = form.querySelector("[data-ballot-household]");

@@ -1,14 +1,13 @@
 """Forms of the ledger's admin screens: awards, reviews, reversals, notices and the rubric.
 
 They turn raw input into objects of the user's scope (an id outside it reads as "not found", never as "exists
-elsewhere") and leave every rule to the services, which check everything again. Forms that move points carry a
-hidden idempotency key generated when the form is first rendered, so a double click or a resubmit replays the
-first result instead of writing twice.
+elsewhere") and leave every rule to the services, which check everything again. Forms that move points are
+``points.admin.forms.IdempotentForm``s, so a double click or a resubmit replays the first result instead of writing
+twice.
 """
 
 import datetime
 import re
-import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,7 +16,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.images import get_image_model
 from wagtail.permissions import policy_registry
 
-from points.admin.forms import villages_for
+from points.admin.forms import IdempotentForm, villages_for
 from points.ledger.awards import MAX_BATCH, households_in_group, households_in_village, rubric_for_village
 from points.ledger.rubric import scope_district_ids
 from points.models import District, Member, RubricItem, Village
@@ -28,7 +27,6 @@ MEMO_MAX = 200
 REASON_MAX = 200
 ANSWER_MAX = 500
 
-STALE_FORM = _("表单已失效，请刷新页面后重新填写")
 INVALID_ID = _("编号无效")
 UNKNOWN_ITEM = _("所选细则不存在或不适用于本村")
 UNKNOWN_GROUP = _("所选的组不存在或不属于本村")
@@ -54,32 +52,6 @@ def household_choice(household) -> dict:
         "archived": household.is_archived,
         "members": [{"id": m.id, "name": m.name} for m in household.members.all()],
     }
-
-
-def new_idempotency_key() -> str:
-    return str(uuid.uuid4())
-
-
-class IdempotencyKeyField(forms.UUIDField):
-    widget = forms.HiddenInput
-    default_error_messages = {"required": STALE_FORM, "invalid": STALE_FORM}
-
-
-class IdempotentForm(forms.Form):
-    """A form whose hidden key is a fresh uuid4 when rendered unbound, and kept when re-rendered with errors."""
-
-    idempotency_key = IdempotencyKeyField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.fields["idempotency_key"].initial = new_idempotency_key()
-
-    def renew_key(self) -> None:
-        """Give the re-rendered form a new key (after the old one was used for a different request)."""
-        data = self.data.copy()
-        data["idempotency_key"] = new_idempotency_key()
-        self.data = data
 
 
 class ObjectIdField(forms.IntegerField):

@@ -6,7 +6,6 @@ The rubric's permission policies are registered first, before any viewset asks W
 
 from django.contrib.admin.utils import quote
 from django.db.models import ProtectedError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -18,18 +17,17 @@ from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.admin.ui.tables import Column
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import (
-    CreateView,
-    DeleteView,
-    EditView,
-    IndexView,
-    SnippetViewSet,
-    SnippetViewSetGroup,
-)
+from wagtail.snippets.views.snippets import CreateView, IndexView, SnippetViewSetGroup
 
 from points.admin.forms import villages_for
 from points.admin.menu import ScopedMenuItem
-from points.admin.views import InstanceLinksMixin, ServiceSaveMixin, scoped_object_views
+from points.admin.views import (
+    InstanceLinksMixin,
+    ScopedDeleteView,
+    ScopedEditView,
+    ScopedSnippetViewSet,
+    ServiceSaveMixin,
+)
 from points.ledger.admin import views as admin_ledger
 from points.ledger.admin.forms import RubricItemForm
 from points.ledger.admin.policy import RubricCategoryPermissionPolicy, rubric_item_in_use
@@ -98,23 +96,19 @@ class RubricItemCreateView(RubricItemServiceMixin, CreateView):
         )
 
 
-class RubricItemEditView(RubricItemServiceMixin, EditView):
+class RubricItemEditView(RubricItemServiceMixin, ScopedEditView):
     pass
 
 
-class ProtectedDeleteView(DeleteView):
+class ProtectedDeleteView(ScopedDeleteView):
     """Delete only what nothing refers to; otherwise say why (and how to retire it) instead of failing.
 
     Another village's row (or a district row without MANAGE_STAFF) answers 404, like every object view.
     """
 
+    # The policy refuses "delete" for a row in use; who may change it is told why here instead of a 404.
+    scope_action = "change"
     in_use_message = IN_USE
-
-    def get_object(self, *args, **kwargs):  # some of Wagtail's views take a queryset, the history view none
-        obj = super().get_object(*args, **kwargs)
-        if not self.permission_policy.user_has_permission_for_instance(self.request.user, "change", obj):
-            raise Http404
-        return obj
 
     def in_use(self, obj) -> bool:
         return rubric_item_in_use(obj)
@@ -132,6 +126,10 @@ class ProtectedDeleteView(DeleteView):
         if self.edit_url_name:
             return redirect(self.edit_url_name, quote(self.object.pk))
         return redirect(self.index_url_name)
+
+
+class RubricCategoryIndexView(InstanceLinksMixin, IndexView):
+    pass
 
 
 class RubricCategoryDeleteView(ProtectedDeleteView):
@@ -153,7 +151,7 @@ def _rubric_cap_label(item):
     return f"{item.get_cap_period_display()} {item.cap_points}"
 
 
-class RubricItemViewSet(SnippetViewSet):
+class RubricItemViewSet(ScopedSnippetViewSet):
     """积分细则: district items (district admin) and village items and overrides (committees)."""
 
     model = RubricItem
@@ -163,7 +161,7 @@ class RubricItemViewSet(SnippetViewSet):
     menu_order = 5
     index_view_class = RubricItemIndexView
     add_view_class = RubricItemCreateView
-    locals().update(scoped_object_views(RubricItemEditView))
+    edit_view_class = RubricItemEditView
     delete_view_class = ProtectedDeleteView
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -198,14 +196,13 @@ class RubricItemViewSet(SnippetViewSet):
         return admin_ledger.RUBRIC_POLICY.visible_items(request.user)
 
 
-class RubricCategoryViewSet(SnippetViewSet):
+class RubricCategoryViewSet(ScopedSnippetViewSet):
     model = RubricCategory
     icon = "folder-open-1"
     menu_label = _("细则分类")
     menu_name = "rubric_categories"
     menu_order = 6
-    index_view_class = type("RubricCategoryIndexView", (InstanceLinksMixin, IndexView), {})
-    locals().update(scoped_object_views())
+    index_view_class = RubricCategoryIndexView
     delete_view_class = RubricCategoryDeleteView
     copy_view_enabled = False
     list_display = ["name", "order"]

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin import messages
 
 from points import clock
-from points.exceptions import HeheError, IdempotencyConflict
+from points.admin.forms import show_refusal
+from points.exceptions import HeheError
 from points.images import photo_response
 from points.ledger import books
 from points.ledger.admin.forms import (
@@ -189,18 +190,6 @@ def _months(village: Village) -> list[dict]:
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def _show_refusal(form, exc) -> None:
-    """Put a service's refusal on the form: field errors where the field exists, the rest above the form."""
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
-    else:
-        form.add_error(None, str(exc.message))
-
-
 def _render(request, template, context, *, title, icon="table"):
     return TemplateResponse(
         request, f"points/admin/ledger/{template}", {"page_title": title, "header_icon": icon, **context}
@@ -249,13 +238,10 @@ def award(request, village_id: int):
                 member=data["member_obj"],
                 memo=data["memo"],
                 photo_id=photo.pk if photo else None,
-                idempotency_key=str(data["idempotency_key"]),
+                idempotency_key=form.key,
             )
-        except IdempotencyConflict as exc:
-            form.renew_key()
-            _show_refusal(form, exc)
         except (HeheError, ValidationError) as exc:
-            _show_refusal(form, exc)
+            show_refusal(form, exc)
         else:
             _award_message(request, item, transfers)
             return redirect(reverse("points_ledger_award", args=[village.pk]) + "?" + urlencode({"item": item.pk}))
@@ -361,13 +347,10 @@ def reverse_transfer(request, pk: int):
                 actor=request.user,
                 transfer=original,
                 reason=form.cleaned_data["reason"],
-                idempotency_key=str(form.cleaned_data["idempotency_key"]),
+                idempotency_key=form.key,
             )
-        except IdempotencyConflict as exc:
-            form.renew_key()
-            _show_refusal(form, exc)
         except (HeheError, ValidationError) as exc:
-            _show_refusal(form, exc)
+            show_refusal(form, exc)
         else:
             values = {
                 "seq": original.seq,
@@ -425,7 +408,7 @@ def claim_approve_view(request, pk: int):
         try:
             claim_approve(actor=request.user, claim=claim, memo=form.cleaned_data["memo"])
         except (HeheError, ValidationError) as exc:
-            _show_refusal(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(
                 request,
@@ -446,7 +429,7 @@ def claim_reject_view(request, pk: int):
         try:
             claim_reject(actor=request.user, claim=claim, reason=form.cleaned_data["reason"])
         except (HeheError, ValidationError) as exc:
-            _show_refusal(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(
                 request,
@@ -491,7 +474,7 @@ def objection_answer_view(request, pk: int):
         try:
             objection_answer(actor=request.user, objection=objection, upheld=upheld, answer=form.cleaned_data["answer"])
         except (HeheError, ValidationError) as exc:
-            _show_refusal(form, exc)
+            show_refusal(form, exc)
         else:
             if upheld:
                 text = _("异议成立，已冲正第 %(seq)s 号记录") % {"seq": objection.transfer.seq}

@@ -15,17 +15,11 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import (
-    CreateView,
-    EditView,
-    IndexView,
-    SnippetViewSet,
-    SnippetViewSetGroup,
-)
+from wagtail.snippets.views.snippets import CreateView, IndexView, SnippetViewSetGroup
 
 from points.admin.menu import ScopedMenuItem
 from points.admin.policy import ScopedPermissionPolicy
-from points.admin.views import ServiceSaveMixin, scoped_object_views
+from points.admin.views import ScopedEditView, ScopedSnippetViewSet, ServiceSaveMixin
 from points.models import Household, StaffRole, Village, VillageGroup
 from points.register.admin import views as admin_views
 from points.register.admin.forms import HouseholdForm, VillageGroupForm
@@ -70,7 +64,7 @@ class HouseholdCreateView(HouseholdServiceMixin, CreateView):
     pass
 
 
-class HouseholdEditView(HouseholdServiceMixin, EditView):
+class HouseholdEditView(HouseholdServiceMixin, ScopedEditView):
     pass
 
 
@@ -84,7 +78,7 @@ class StaffRoleCreateView(StaffRoleServiceMixin, CreateView):
     pass
 
 
-class StaffRoleEditView(StaffRoleServiceMixin, EditView):
+class StaffRoleEditView(StaffRoleServiceMixin, ScopedEditView):
     pass
 
 
@@ -142,7 +136,7 @@ class HouseholdIndexView(IndexView):
         return buttons
 
 
-class HouseholdViewSet(SnippetViewSet):
+class HouseholdViewSet(ScopedSnippetViewSet):
     model = Household
     icon = "home"
     menu_label = _("户籍")
@@ -150,7 +144,7 @@ class HouseholdViewSet(SnippetViewSet):
     add_to_admin_menu = False
     index_view_class = HouseholdIndexView
     add_view_class = HouseholdCreateView
-    locals().update(scoped_object_views(HouseholdEditView))
+    edit_view_class = HouseholdEditView
     filterset_class = HouseholdFilterSet
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -197,13 +191,12 @@ class HouseholdViewSet(SnippetViewSet):
         return scope_for(request.user).households()
 
 
-class VillageGroupViewSet(SnippetViewSet):
+class VillageGroupViewSet(ScopedSnippetViewSet):
     model = VillageGroup
     icon = "group"
     menu_label = _("村民小组")
     menu_name = "groups"
     list_display = ["name", "village"]
-    locals().update(scoped_object_views())
     copy_view_enabled = False
     edit_handler = ObjectList([FieldPanel("village"), FieldPanel("name")], base_form_class=VillageGroupForm)
 
@@ -211,7 +204,7 @@ class VillageGroupViewSet(SnippetViewSet):
         return VillageGroup.objects.filter(village__in=scope_for(request.user).villages()).select_related("village")
 
 
-class StaffRoleViewSet(SnippetViewSet):
+class StaffRoleViewSet(ScopedSnippetViewSet):
     """Only a district admin (or superuser) assigns roles; committees never manage users."""
 
     model = StaffRole
@@ -219,7 +212,7 @@ class StaffRoleViewSet(SnippetViewSet):
     menu_label = _("工作人员角色")
     menu_name = "staff_roles"
     add_view_class = StaffRoleCreateView
-    locals().update(scoped_object_views(StaffRoleEditView))
+    edit_view_class = StaffRoleEditView
     list_display = ["user", "role", "district", "township", "village"]
     copy_view_enabled = False
     panels = [
@@ -231,13 +224,12 @@ class StaffRoleViewSet(SnippetViewSet):
     ]
 
 
-class VillageViewSet(SnippetViewSet):
+class VillageViewSet(ScopedSnippetViewSet):
     model = Village
     icon = "site"
     menu_label = _("村")
     menu_name = "villages"
     list_display = ["name", "code", "township"]
-    locals().update(scoped_object_views())
     copy_view_enabled = False
 
     def get_queryset(self, request):

@@ -6,13 +6,12 @@ by the services in ``points.store``, whose refusals the views show.
 """
 
 import re
-import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from points.admin.forms import villages_for
+from points.admin.forms import IdempotentForm, villages_for
 from points.ledger.books import MAX_AMOUNT
 from points.scope import Capability
 from points.store.services import MAX_QUANTITY
@@ -21,11 +20,6 @@ MAX_COUNT = 1_000_000  # the largest counted quantity stocktake_record accepts
 QTY_PREFIX = "qty-"
 COUNT_PREFIX = "count-"
 _QTY_KEY = re.compile(r"^qty-(.*)$")
-
-
-def new_key() -> str:
-    """A fresh idempotency key: one per cart (or per form shown), so a double click or a retry writes once."""
-    return uuid.uuid4().hex
 
 
 def quantity_field(label, *, name=None, minimum=1, maximum=MAX_QUANTITY, required=True, **kwargs) -> forms.IntegerField:
@@ -45,20 +39,6 @@ def quantity_field(label, *, name=None, minimum=1, maximum=MAX_QUANTITY, require
         },
         **kwargs,
     )
-
-
-class IdempotentForm(forms.Form):
-    """A form whose POST carries the key it was shown with (see ``new_key``)."""
-
-    idempotency_key = forms.CharField(
-        widget=forms.HiddenInput,
-        max_length=100,
-        error_messages={"required": _("表单已过期，请刷新页面后重试")},
-    )
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("idempotency_key", new_key())
-        super().__init__(*args, **kwargs)
 
 
 class ProductForm(WagtailAdminModelForm):

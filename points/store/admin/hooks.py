@@ -16,11 +16,11 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.widgets import ListingButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import IndexView, SnippetViewSetGroup
 
 from points.admin.menu import ScopedMenuItem
 from points.admin.policy import ScopedPermissionPolicy
-from points.admin.views import scoped_object_views
+from points.admin.views import ScopedSnippetViewSet
 from points.models import Product
 from points.scope import Capability, scope_for
 from points.store.admin import views as admin_store
@@ -72,14 +72,13 @@ class ProductIndexView(IndexView):
         return buttons
 
 
-class ProductViewSet(SnippetViewSet):
+class ProductViewSet(ScopedSnippetViewSet):
     model = Product
     icon = "tag"
     menu_label = _("商品")
     menu_name = "store_products"
     menu_order = 3
     index_view_class = ProductIndexView
-    locals().update(scoped_object_views())
     filterset_class = ProductFilterSet
     copy_view_enabled = False
     inspect_view_enabled = True

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.admin import messages
 
-from points.admin.forms import villages_for
+from points.admin.forms import show_refusal, villages_for
 from points.exceptions import HeheError
 from points.ledger.selectors import household_balance
 from points.models import Household, Product, Redemption, Stocktake
@@ -30,7 +30,6 @@ from points.store.admin.forms import (
     StockReceiveForm,
     StocktakeForm,
     WriteOffForm,
-    new_key,
 )
 from points.store.selectors import catalogue, redemption_balance_after, store_report
 
@@ -104,13 +103,6 @@ def _with_village(url_name: str, village_id: int, *args) -> str:
     return f"{reverse(url_name, args=args)}?village={village_id}"
 
 
-def _rekey(form) -> None:
-    """After a refusal nothing was stored under the form's key; show the form again with a fresh one, so that
-    the corrected request can never collide with a different earlier one."""
-    form.data = form.data.copy()
-    form.data["idempotency_key"] = new_key()
-
-
 # --- the counter (柜台兑换) --------------------------------------------------------------------------------------
 
 
@@ -123,6 +115,21 @@ def _find_households(request, query: str):
     # A scanned card's login number finds its one household: ``household_search`` reads it.
     households = household_search(scope=scope_for(request.user), query=query)
     return households.filter(village__in=villages).order_by("village__code", "number")
+
+
+def _counter_strings() -> dict:
+    """The counter script's texts, translated here so that the static script needs no catalogue."""
+    return {
+        "none": _("没有找到「%(q)s」对应的户，请核对户号、姓名或拼音首字母"),
+        "line": _("%(name)s × %(qty)s%(unit)s"),
+        "points": _("%(n)s 分"),
+        "short": _("积分不足：需要 %(need)s 分，余额 %(balance)s 分"),
+        "stock": _("%(name)s 库存不足：只剩 %(left)s%(unit)s"),
+        "busy": _("正在兑换…"),
+        "less": _("减少"),
+        "more": _("增加"),
+        "remove": _("移除"),
+    }
 
 
 def counter(request):
@@ -141,6 +148,7 @@ def counter(request):
         "query": query,
         "results": results[:SEARCH_LIMIT] if results else results,
         "more": bool(results) and len(results) > SEARCH_LIMIT,
+        "js_strings": _counter_strings(),
     }
     return TemplateResponse(request, TEMPLATES + "counter.html", context)
 
@@ -179,21 +187,19 @@ def counter_household(request, pk: int):
                 actor=request.user,
                 household=household,
                 lines=form.lines(),
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                idempotency_key=form.key,
             )
         except HeheError as exc:
-            form.add_error(None, str(exc.message))
+            show_refusal(form, exc)
         else:
             return redirect("points_store_receipt", redemption.pk)
-    if form.is_bound:
-        _rekey(form)
     context = {
         "page_title": _("柜台兑换"),
         "household": household,
         "balance": household_balance(household),
         "form": form,
         "rows": form.rows(),
-        "key": form["idempotency_key"].value(),
+        "js_strings": _counter_strings(),
     }
     return TemplateResponse(request, TEMPLATES + "counter_household.html", context)
 
@@ -270,12 +276,12 @@ def _receive(request, pk: int, *, donation: bool):
                 actor=request.user,
                 product=product,
                 quantity=data["quantity"],
-                idempotency_key=data["idempotency_key"],
+                idempotency_key=form.key,
                 donor_name=data.get("donor_name", ""),
                 donor_public=data.get("donor_public", False),
             )
         except HeheError as exc:
-            form.add_error(None, str(exc.message))
+            show_refusal(form, exc)
         else:
             product.refresh_from_db(fields=["stock"])
             done = _("已记录捐赠：%(product)s %(quantity)s%(unit)s，现有库存 %(stock)s") if donation else None
@@ -286,8 +292,6 @@ def _receive(request, pk: int, *, donation: bool):
                 % {"product": product.name, "quantity": data["quantity"], "unit": product.unit, "stock": product.stock},
             )
             return redirect(_products_url())
-    if form.is_bound:
-        _rekey(form)
     context = {
         "page_title": _("捐赠入库") if donation else _("入库"),
         "product": product,
@@ -316,10 +320,10 @@ def stock_write_off(request, pk: int):
                 product=product,
                 quantity=data["quantity"],
                 reason=data["reason"],
-                idempotency_key=data["idempotency_key"],
+                idempotency_key=form.key,
             )
         except HeheError as exc:
-            form.add_error(None, str(exc.message))
+            show_refusal(form, exc)
         else:
             product.refresh_from_db(fields=["stock"])
             messages.success(
@@ -328,8 +332,6 @@ def stock_write_off(request, pk: int):
                 % {"product": product.name, "quantity": data["quantity"], "unit": product.unit, "stock": product.stock},
             )
             return redirect(_products_url())
-    if form.is_bound:
-        _rekey(form)
     context = {"page_title": _("报损"), "product": product, "form": form, "submit_label": _("确认报损")}
     return TemplateResponse(request, TEMPLATES + "stock_form.html", context)
 
@@ -350,16 +352,14 @@ def stocktake(request):
                 actor=request.user,
                 village=village,
                 counts=form.counts(),
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                idempotency_key=form.key,
                 note=form.cleaned_data["note"],
             )
         except HeheError as exc:
-            form.add_error(None, str(exc.message))
+            show_refusal(form, exc)
         else:
             messages.success(request, _("盘点已记录"))
             return redirect("points_store_stocktake_detail", taken.pk)
-    if form.is_bound:
-        _rekey(form)
     context = {
         "page_title": _("盘点"),
         "village": village,

@@ -513,6 +513,15 @@ def test_reverse_a_transfer(client_for, cast, rubric):
     assert Transfer.objects.filter(code=Transfer.Code.REVERSAL).count() == 1
 
 
+@pytest.mark.parametrize("bad_key", ["", "not-a-uuid"])
+def test_a_reversal_form_with_a_malformed_key_is_refused_in_chinese(client_for, cast, rubric, bad_key):
+    transfer = seed_award(cast, rubric["care"])
+    response = client_for("committee_a").post(reverse_url(transfer), {"reason": "记错了户", "idempotency_key": bad_key})
+    assert response.status_code == 200
+    assert "表单已失效，请刷新页面后重新填写" in page(response)
+    assert Transfer.objects.count() == 1
+
+
 def test_reversal_refusals_are_shown_and_change_nothing(client_for, cast, rubric):
     transfer = seed_award(cast, rubric["care"])
     reversal = transfer_reverse(actor=cast.committee_a, transfer=transfer, reason="重复", idempotency_key="r1")

@@ -5,6 +5,8 @@ Every refusal is checked twice: the Chinese message is on the page, and nothing 
 """
 
 import datetime
+import re
+import uuid
 
 import pytest
 import segno
@@ -87,9 +89,14 @@ def counter_url(household) -> str:
     return reverse("points_store_counter_household", args=[household.pk])
 
 
+def form_key(name: str) -> str:
+    """The idempotency key a form would carry (a uuid), named for the test that sends it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"store-test:{name}"))
+
+
 def cart(store, key="cart-1", **quantities) -> dict:
     """POST data of the counter form: ``soap=2, oil=1``."""
-    data = {"idempotency_key": key}
+    data = {"idempotency_key": form_key(key)}
     for name, qty in quantities.items():
         data[f"qty-{store[name].pk}"] = qty
     return data
@@ -146,7 +153,9 @@ def test_it_refuses_who_runs_no_store(client_for, cast, store, reservation, role
         assert client.post(url).status_code in (302, 404)
     before = snapshot(cast, store)
     client.post(counter_url(cast.household_a), cart(store, soap=1))
-    client.post(reverse("points_store_receive", args=[store["soap"].pk]), {"quantity": 5, "idempotency_key": "k"})
+    client.post(
+        reverse("points_store_receive", args=[store["soap"].pk]), {"quantity": 5, "idempotency_key": form_key("k")}
+    )
     assert snapshot(cast, store) == before
     assert Redemption.objects.get(pk=reservation.pk).status == Redemption.Status.RESERVED
 
@@ -176,7 +185,7 @@ def test_it_refuses_other_village(client_for, cast, store, reservation):
     )
     taken = client_for("storekeeper_a").post(
         reverse("points_store_stocktake"),
-        {"idempotency_key": "st", f"count-{store['soap'].pk}": 49, f"count-{store['oil'].pk}": 3},
+        {"idempotency_key": form_key("st"), f"count-{store['soap'].pk}": 49, f"count-{store['oil'].pk}": 3},
     )
     assert taken.status_code == 302
     client = client_for("committee_b")
@@ -205,7 +214,7 @@ def test_it_refuses_other_village(client_for, cast, store, reservation):
     assert client.post(counter_url(cast.household_a), cart(store, soap=1)).status_code == 404
     assert (
         client.post(
-            reverse("points_store_receive", args=[soap.pk]), {"quantity": 5, "idempotency_key": "x"}
+            reverse("points_store_receive", args=[soap.pk]), {"quantity": 5, "idempotency_key": form_key("x")}
         ).status_code
         == 404
     )
@@ -381,11 +390,12 @@ def test_a_forged_product_id_is_refused(client_for, cast, store, key, message):
     assert snapshot(cast, store) == before
 
 
-def test_a_refused_cart_keeps_its_quantities_with_a_fresh_key(client_for, cast, store):
+def test_a_refused_cart_keeps_its_quantities_and_its_key(client_for, cast, store):
+    """Nothing was stored under the key: the corrected cart may use it (a double click on it still redeems once)."""
     response = client_for("storekeeper_a").post(counter_url(cast.household_a), cart(store, key="k1", soap=2, oil=4))
     html = page(response)
     assert f'name="qty-{store["soap"].pk}" value="2"' in html
-    assert 'name="idempotency_key" value="k1"' not in html
+    assert f'name="idempotency_key" value="{form_key("k1")}"' in html
 
 
 def test_an_archived_household_cannot_redeem(client_for, cast, store):
@@ -485,13 +495,13 @@ def test_receive_stock(client_for, cast, store):
     url = reverse("points_store_receive", args=[store["soap"].pk])
     client = client_for("storekeeper_a")
     assert "现有库存 50块" in page(client.get(url))
-    response = client.post(url, {"quantity": "10", "idempotency_key": "recv-1"})
+    response = client.post(url, {"quantity": "10", "idempotency_key": form_key("recv-1")})
     assert response.status_code == 302
     assert stock(store["soap"]) == 60
     assert StockMovement.objects.filter(kind="receipt", product=store["soap"]).count() == 2
     assert "已入库：肥皂 10块，现有库存 60" in page(client.get(response["Location"]))
     # The same form sent twice (a double click) receives once.
-    client.post(url, {"quantity": "10", "idempotency_key": "recv-1"})
+    client.post(url, {"quantity": "10", "idempotency_key": form_key("recv-1")})
     assert stock(store["soap"]) == 60
 
 
@@ -499,19 +509,21 @@ def test_record_a_donation_with_consent(client_for, cast, store):
     url = reverse("points_store_donate", args=[store["soap"].pk])
     client = client_for("storekeeper_a")
     response = client.post(
-        url, {"quantity": "20", "donor_name": " 张大姐 ", "donor_public": "on", "idempotency_key": "d1"}
+        url, {"quantity": "20", "donor_name": " 张大姐 ", "donor_public": "on", "idempotency_key": form_key("d1")}
     )
     assert response.status_code == 302
     movement = StockMovement.objects.filter(kind="donation").latest("id")
     assert (movement.donor_name, movement.donor_public, movement.quantity) == ("张大姐", True, 20)
-    client.post(url, {"quantity": "5", "donor_name": "李先生", "idempotency_key": "d2"})
+    client.post(url, {"quantity": "5", "donor_name": "李先生", "idempotency_key": form_key("d2")})
     assert StockMovement.objects.filter(kind="donation").latest("id").donor_public is False
     assert stock(store["soap"]) == 75
 
 
 def test_write_off_with_a_reason(client_for, cast, store):
     url = reverse("points_store_write_off", args=[store["soap"].pk])
-    response = client_for("storekeeper_a").post(url, {"quantity": "4", "reason": "受潮", "idempotency_key": "w1"})
+    response = client_for("storekeeper_a").post(
+        url, {"quantity": "4", "reason": "受潮", "idempotency_key": form_key("w1")}
+    )
     assert response.status_code == 302
     assert stock(store["soap"]) == 46
     assert StockMovement.objects.get(kind="write_off").reason == "受潮"
@@ -536,7 +548,7 @@ def test_write_off_with_a_reason(client_for, cast, store):
 def test_bad_stock_input_is_refused_and_changes_nothing(client_for, cast, store, url_name, data, message):
     before = snapshot(cast, store)
     url = reverse(url_name, args=[store["soap"].pk])
-    response = client_for("storekeeper_a").post(url, {**data, "idempotency_key": "bad"})
+    response = client_for("storekeeper_a").post(url, {**data, "idempotency_key": form_key("bad")})
     assert response.status_code == 200
     assert message in page(response)
     assert snapshot(cast, store) == before
@@ -553,7 +565,7 @@ def test_a_stocktake_records_the_variances_and_reports_them(client_for, cast, st
     response = client.post(
         reverse("points_store_stocktake"),
         {
-            "idempotency_key": "st-1",
+            "idempotency_key": form_key("st-1"),
             f"count-{store['soap'].pk}": "47",
             f"count-{store['oil'].pk}": "3",
             "note": "第一季度",
@@ -582,10 +594,56 @@ def test_a_stocktake_records_the_variances_and_reports_them(client_for, cast, st
 )
 def test_a_bad_stocktake_is_refused_and_changes_nothing(client_for, cast, store, soap, oil, message):
     before = snapshot(cast, store)
-    data = {"idempotency_key": "st-bad", f"count-{store['soap'].pk}": soap, f"count-{store['oil'].pk}": oil}
+    data = {"idempotency_key": form_key("st-bad"), f"count-{store['soap'].pk}": soap, f"count-{store['oil'].pk}": oil}
     response = client_for("storekeeper_a").post(reverse("points_store_stocktake"), data)
     assert response.status_code == 200
     assert message in page(response)
+    assert snapshot(cast, store) == before
+
+
+# --- every form that moves stock or points writes once ---------------------------------------------------------
+
+
+def keyed_post(form: str, cast, store) -> tuple[str, dict]:
+    """(url, POST data without its key) of each store form that moves stock or points."""
+    soap = store["soap"]
+    return {
+        "counter": (counter_url(cast.household_a), {f"qty-{soap.pk}": "2"}),
+        "receive": (reverse("points_store_receive", args=[soap.pk]), {"quantity": "10"}),
+        "donate": (reverse("points_store_donate", args=[soap.pk]), {"quantity": "10", "donor_name": "张大姐"}),
+        "write off": (reverse("points_store_write_off", args=[soap.pk]), {"quantity": "4", "reason": "受潮"}),
+        "stocktake": (
+            reverse("points_store_stocktake"),
+            {f"count-{soap.pk}": "47", f"count-{store['oil'].pk}": "3"},
+        ),
+    }[form]
+
+
+KEYED_FORMS = ["counter", "receive", "donate", "write off", "stocktake"]
+
+
+@pytest.mark.parametrize("form", KEYED_FORMS)
+def test_a_resubmitted_store_form_gives_the_first_result(client_for, cast, store, form):
+    url, data = keyed_post(form, cast, store)
+    client = client_for("storekeeper_a")
+    shown = page(client.get(url))
+    key = re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', shown).group(1)
+    first = client.post(url, {**data, "idempotency_key": key})
+    after_first = snapshot(cast, store)
+    again = client.post(url, {**data, "idempotency_key": key})  # a double click, or back and send again
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert snapshot(cast, store) == after_first
+
+
+@pytest.mark.parametrize("form", KEYED_FORMS)
+@pytest.mark.parametrize("bad_key", ["", "not-a-uuid", "1" * 500])
+def test_a_store_form_with_a_malformed_key_is_refused_in_chinese(client_for, cast, store, form, bad_key):
+    url, data = keyed_post(form, cast, store)
+    before = snapshot(cast, store)
+    response = client_for("storekeeper_a").post(url, {**data, "idempotency_key": bad_key})
+    assert response.status_code == 200
+    assert "表单已失效，请刷新页面后重新填写" in page(response)
     assert snapshot(cast, store) == before
 
 

@@ -2,7 +2,7 @@
  * The award form (加分/扣分): a household picker that searches as you type, the member list of the one chosen
  * household, and a live summary of how many households and how many points the form will record.
  * Plain JavaScript, no libraries, so that it loads fast on a cheap phone. Every text shown comes translated
- * from the page (#award-strings); the server checks everything again.
+ * from the page (#award-strings, filled in by points/texts.js); the server checks everything again.
  */
 (function () {
   "use strict";
@@ -12,24 +12,7 @@
     return;
   }
 
-  function readJSON(id, fallback) {
-    var node = document.getElementById(id);
-    if (!node) {
-      return fallback;
-    }
-    try {
-      return JSON.parse(node.textContent);
-    } catch (e) {
-      return fallback;
-    }
-  }
-
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_match, key) {
-      return values[key] === undefined ? "" : String(values[key]);
-    });
-  }
-
+  var readJSON = window.heheReadJSON; // points/texts.js, loaded first
   var strings = readJSON("award-strings", {});
   var itemPoints = readJSON("award-item-points", {});
   var groupSizes = readJSON("award-group-sizes", {});
@@ -250,7 +233,7 @@
       return strings.incomplete || "";
     }
     var template = points >= 0 ? strings.award : strings.deduct;
-    return format(template || "", { count: count, points: Math.abs(points), total: Math.abs(points) * count });
+    return window.heheFill(template, { count: count, points: Math.abs(points), total: Math.abs(points) * count });
   }
 
   function renderPanels() {

@@ -1,18 +1,20 @@
 /* The store's admin pages (积分超市): live household search, the counter's cart, print buttons (one-shot forms: points/once.js).
  *
- * The live search itself is points/live_search.js, which the page loads first.
+ * The live search itself is points/live_search.js and the texts' placeholders points/texts.js, which the page
+ * loads first.
  *
  * Vanilla JS, no dependencies, nothing from another host. Every page works without it: the search box submits,
- * the quantity boxes post, the server decides. Texts come from the page (data-text-*), translated there.
+ * the quantity boxes post, the server decides. Texts come from the page (#counter-strings), translated by the view.
  * Nothing here writes HTML from data: names are set with textContent.
  */
 (function () {
   "use strict";
 
-  function fill(template, values) {
-    return String(template || "").replace(/\{(\w+)\}/g, function (all, key) {
-      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
-    });
+  // The page's texts (#counter-strings, translated by the view) and their placeholders: points/texts.js.
+  var fill = window.heheFill;
+  var strings = window.heheReadJSON("counter-strings", {});
+  function text(name) {
+    return strings[name] || "";
   }
 
   function toInt(value) {
@@ -37,7 +39,7 @@
         delay: 150,
         noneClass: "counter-results-none",
         noneText: function (query) {
-          return fill(form.getAttribute("data-text-none"), { q: query });
+          return fill(text("none"), { q: query });
         },
         fillLink: function (link, h) {
           var number = document.createElement("span");
@@ -106,9 +108,6 @@
     var afterOut = form.querySelector("[data-cart-after]");
     var warning = form.querySelector("[data-cart-warning]");
     var confirm = form.querySelector("[data-confirm]");
-    var text = function (name) {
-      return form.getAttribute("data-text-" + name) || "";
-    };
     var submitting = false;
 
     function info(card) {
