@@ -5,7 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from portal.views import notice, residents, search, site
+from portal.views import mottos, notice, residents, search, site
 
 portal_patterns = (
     [
@@ -20,6 +20,7 @@ portal_patterns = (
         path("notice/<slug:village_code>/<str:period>/", notice.notice, name="notice"),
         path("care-mode/", site.care_toggle, name="care_mode"),
         path("search/", search.search, name="search"),
+        path("mottos/submit/", mottos.submit, name="motto_submit"),
         # The store and campaign pages keep their routes beside their views (portal/views/store.py,
         # portal/views/campaigns.py); included without a namespace, their names are portal:store and so on.
         path("", include("portal.views.store")),
