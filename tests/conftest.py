@@ -1,21 +1,81 @@
 import os
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
-from .factories import build_cast
+from .factories import build_cast, share_cast, shared_cast
 
 
 class Cast(dict):
-    """The cast as attributes: ``cast.committee_a``. Refreshed per test from the shared database rows."""
+    """The cast as attributes: ``cast.committee_a``."""
 
     __getattr__ = dict.__getitem__
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database of this worker, with the cast built in it once (through the services, committed), as
+    Django's ``TestCase.setUpTestData`` would: every test then runs in a transaction rolled back at its end, so
+    the cast's rows are the same for every test, and building it costs once per worker instead of once per test.
+
+    A transactional test (``transactional_db``, ``live_server``) commits for real and ends with a flush that
+    empties every table. After each such flush the database is put back as it was here, migrations' rows and the
+    cast with the same primary keys (Django's serialized rollback, done after the flush instead of before the next
+    test), so the tests after it find what every other test finds."""
+    from django.core.management.commands import flush
+
+    with django_db_blocker.unblock():
+        empty = connection.creation.serialize_db_to_string()  # as the migrations left it
+        share_cast(build_cast(), empty=empty, built=connection.creation.serialize_db_to_string())
+
+    original = flush.Command.handle
+
+    def handle(self, *args, **options):
+        if connection.in_atomic_block:  # inside a test's transaction (``without_cast``): rolled back with it
+            return original(self, *args, **options)
+        # post_migrate would make content types and permissions anew, with new keys; the restore brings back
+        # the old ones, so the caches keyed by them (ContentType's) stay right.
+        original(self, *args, **{**options, "inhibit_post_migrate": True})
+        connection.creation.deserialize_db_from_string(shared_cast.built)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
 @pytest.fixture
 def cast(db):
-    """Built per test (small: four households, eight users) so that transactional tests can flush freely."""
-    return Cast(build_cast())
+    """The cast built once per worker (``django_db_setup`` above) as fresh copies for this test: a test that
+    changes an object in memory (``cast.village_a.notice_days = 0``) changes nobody else's; the rows it saves are
+    rolled back with its transaction."""
+    return Cast(shared_cast())
+
+
+@pytest.fixture
+def without_cast(db):
+    """The database as the migrations left it, without the cast, for this test only (the demo seeder's test: the
+    demo's district has the cast's codes). Emptied and refilled inside the test's transaction, which rolls back."""
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+    connection.creation.deserialize_db_from_string(shared_cast.empty)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """An empty cache for every test: the public page cache, Wagtail's site paths and the cached sessions live in
+    it, and with the cast's keys the same in every test, an entry one test left would answer for another."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploads and drawn images of this test in a folder of its own, removed by pytest."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Small fixtures built in code: a district with two villages and the cast of users who act in them."""
 
+import copy
 import itertools
 
 from django.contrib.auth import get_user_model
@@ -84,3 +85,22 @@ def build_cast():
         "resident_a": resident_user,
         "stranger": get_user_model().objects.create_user(username="stranger", password="pw-stranger-123"),
     }
+
+
+def share_cast(objects: dict, *, empty: str, built: str) -> None:
+    """Keep the cast built once in this worker's test database (``tests/conftest.py``'s ``django_db_setup``), with
+    the database serialized without it (``empty``) and with it (``built``)."""
+    shared_cast.objects = objects
+    shared_cast.empty = empty
+    shared_cast.built = built
+
+
+def shared_cast() -> dict:
+    """The shared cast as fresh copies (one deep copy of the whole dict, so objects that shared a related object
+    still do): what a test changes in memory stays in that test, as with Django's ``setUpTestData``."""
+    if shared_cast.objects is None:
+        raise RuntimeError("the cast is built by tests/conftest.py's django_db_setup: use a database test")
+    return copy.deepcopy(shared_cast.objects)
+
+
+shared_cast.objects = None

@@ -61,7 +61,7 @@ from portal.models import (
     VillagePage,
 )
 
-from ..factories import build_cast, make_household
+from ..factories import make_household, shared_cast
 from .browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -130,7 +130,7 @@ def _ensure_site_tree():
 def build_portal_data() -> dict[str, str]:
     """Everything the public pages show, through the services where there is one. Returns page name → path."""
     _ensure_site_tree()
-    cast = build_cast()
+    cast = shared_cast()  # committed once per worker (tests/conftest.py), so the live server sees it
     village, committee = cast["village_a"], cast["committee_a"]
     households = [cast["household_a"], cast["household_a2"]]
     for number, head in [("003", "赵春梅"), ("004", "孙玉华"), ("005", "周建军"), ("006", "吴桂芳")]:

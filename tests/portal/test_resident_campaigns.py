@@ -44,12 +44,6 @@ def png(name="photo.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
 def new_campaign(cast, *, village=None, title="2026 年青山村好婆婆", committee=None, **fields):
     campaign = campaign_create(
         actor=committee or cast.committee_a,

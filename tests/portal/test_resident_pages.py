@@ -63,12 +63,6 @@ def png(name="photo.png", size=(8, 8)) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
 # --- who may see what ------------------------------------------------------------------------------------------
 
 

@@ -34,12 +34,6 @@ def form_key(html: str) -> str:
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-@pytest.fixture
 def store(cast, media):
     """Village A's store: soap (2 pts, 50, with a photo), oil (30 pts, 3 left, donated), a rice cooker beyond
     household A's 100 points, towels sold out; and village B's rice, which village A never sees."""

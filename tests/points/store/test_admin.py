@@ -400,12 +400,6 @@ def test_an_archived_household_cannot_redeem(client_for, cast, store):
     assert snapshot(cast, store) == before
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    return tmp_path
-
-
 def test_thumbnails_are_small_webp_renditions_loaded_in_few_queries(
     client_for, cast, store, media, django_assert_max_num_queries
 ):
