@@ -1,10 +1,27 @@
+import datetime
 import os
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
+from points import clock
+
+from .days import DAYS, DEFAULT_DAY
 from .factories import build_cast, share_cast, shared_cast
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("any_day"):
+        metafunc.parametrize("day", list(DAYS), indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def day(request):
+    """The moment this test starts at (``DAYS``); autouse, so no test reads the machine's date."""
+    with clock.travelled_to(timezone.make_aware(DAYS[getattr(request, "param", DEFAULT_DAY)])):
+        yield clock.now()
 
 
 class Cast(dict):
@@ -25,7 +42,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
     test), so the tests after it find what every other test finds."""
     from django.core.management.commands import flush
 
-    with django_db_blocker.unblock():
+    # Built the day before the tests' default moment, so that nothing of it lies in any test's future.
+    built_on = timezone.make_aware(DAYS[DEFAULT_DAY]) - datetime.timedelta(days=1)
+    with django_db_blocker.unblock(), clock.travelled_to(built_on):
         empty = connection.creation.serialize_db_to_string()  # as the migrations left it
         share_cast(build_cast(), empty=empty, built=connection.creation.serialize_db_to_string())
 

@@ -399,6 +399,7 @@ def test_an_ineligible_nomination_shows_the_rule_it_fails(client_for, cast, camp
     assert not Nomination.objects.exists()
 
 
+@pytest.mark.any_day
 def test_nominating_outside_the_nominating_phase_is_refused(client_for, cast, voting):
     client = client_for("resident_a")
     url = f"/campaigns/{voting['campaign'].pk}/nominate/"
@@ -412,6 +413,7 @@ def test_nominating_outside_the_nominating_phase_is_refused(client_for, cast, vo
 # --- objections to the results ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.any_day
 def test_a_result_objection_during_the_notice_period_and_not_after(client_for, cast, voting):
     campaign, nominees = voting["campaign"], voting["nominees"]
     client = client_for("resident_a")

@@ -171,6 +171,7 @@ def test_the_ledger_refuses_bad_amounts(cast, amount):
     assert Transfer.objects.count() == 0
 
 
+@pytest.mark.any_day
 def test_no_transfer_lands_in_a_closed_month(cast, rubric):
     (transfer,) = award(cast, rubric["care"], [cast.household_a], "m1")
     MonthlyNotice.objects.create(
@@ -256,6 +257,7 @@ def test_verify_ledger_catches_a_summary_changed_directly(cast, rubric):
     assert "conduct summary 50" in verify_ledger().problem
 
 
+@pytest.mark.any_day
 def test_period_ranges():
     import datetime
 
@@ -288,6 +290,7 @@ def test_a_capped_item_must_name_its_cap_and_a_village_overrides_an_item_once(ca
         )
 
 
+@pytest.mark.any_day
 def test_ranking_uses_standard_competition_ranking_and_stars(cast, rubric):
     from points.ledger.selectors import ranking
     from tests.factories import make_household

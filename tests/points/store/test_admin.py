@@ -453,6 +453,7 @@ def test_the_desk_lists_fulfils_and_cancels_reservations(client_for, cast, store
     assert client.get(reverse("points_store_reservation_fulfil", args=[reservation.pk])).status_code == 405
 
 
+@pytest.mark.any_day
 def test_the_desk_expires_overdue_reservations_as_it_loads(client_for, cast, store, reservation):
     later = clock.now() + datetime.timedelta(days=cast.village_a.pickup_days, hours=1)
     with clock.frozen_at(later):
