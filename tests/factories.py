@@ -4,8 +4,10 @@ import copy
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
-from points.models import District, Household, Member, StaffRole, Township, Village, VillageGroup
+from points.ledger import books
+from points.models import Account, District, Household, Member, StaffRole, Township, Transfer, Village, VillageGroup
 from points.register.services import household_save, resident_password_issue, staff_role_save
 
 _seq = itertools.count(1)
@@ -29,6 +31,27 @@ def make_household(village, *, number=None, head="张三丰", actor=None, member
         *[Member(name=n, relation=r, gender=g, birth_year=1990) for n, r, g in members],
     ]
     return household_save(household=household, actor=actor)
+
+
+def redeem(household, amount, actor):
+    """A plain guarded debit of ``amount`` from the household to its village's store account: the ledger's part of a
+    redemption, without the store (its tests build real redemptions through ``redemption_create``)."""
+    with transaction.atomic():
+        village = household.village
+        return books.post(
+            village=village,
+            postings=[
+                books.Posting(
+                    debit=books.household_account(household),
+                    credit=books.system_account(village, Account.Kind.STORE),
+                    amount=amount,
+                    code=Transfer.Code.REDEMPTION,
+                    household=household,
+                    guard=True,
+                )
+            ],
+            actor=actor,
+        )
 
 
 def superuser():

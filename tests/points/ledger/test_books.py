@@ -23,6 +23,7 @@ from points.ledger.awards import points_award, transfer_reverse
 from points.ledger.selectors import conduct_score, household_balance, household_statement, period_range
 from points.ledger.verify import verify_ledger
 from points.models import Account, MonthlyNotice, PeriodSummary, RubricCategory, RubricItem, Transfer
+from tests.factories import redeem
 
 
 @pytest.fixture
@@ -47,26 +48,6 @@ def award(cast, item, households, key, actor=None):
         households=households,
         idempotency_key=key,
     )
-
-
-def redeem(household, amount, actor):
-    """A plain guarded debit to the store account (the store issue builds real redemptions on this)."""
-    with transaction.atomic():
-        village = household.village
-        return books.post(
-            village=village,
-            postings=[
-                books.Posting(
-                    debit=books.household_account(household),
-                    credit=books.system_account(village, Account.Kind.STORE),
-                    amount=amount,
-                    code=Transfer.Code.REDEMPTION,
-                    household=household,
-                    guard=True,
-                )
-            ],
-            actor=actor,
-        )
 
 
 def test_award_redeem_reverse_worked_example(cast, rubric):
