@@ -4,7 +4,7 @@ test, and back after a transactional test's flush."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from wagtail.models import Page
+from wagtail.models import Collection, Page
 
 from points.models import Household, Village
 
@@ -26,8 +26,10 @@ def test_a_flush_puts_back_the_migrations_rows_and_the_cast_with_their_keys(cast
     assert get_user_model().objects.get(pk=cast.committee_a.pk).username == "committee_a"
     assert Household.objects.filter(pk=cast.household_a.pk, head_name="张三丰").exists()
     assert Page.objects.filter(depth=1).exists()  # Wagtail's root page, made by a migration
+    Village.objects.create(township=cast.township, name="新村", code="XC01")  # the key sequence is past the rows
 
 
 def test_without_cast_is_the_database_as_the_migrations_left_it(without_cast):
     assert not Village.objects.exists() and not get_user_model().objects.exists()
     assert Page.objects.filter(depth=1).exists()
+    Collection.get_first_root_node().add_child(name="新的")  # the key sequences are past the restored rows
