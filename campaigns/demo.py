@@ -482,7 +482,7 @@ def township_campaign(now: datetime.datetime | None = None) -> str | None:
     kind = Campaign.Kind.GOOD_DAUGHTER_IN_LAW
     if staff is None or Campaign.objects.filter(level=Campaign.Level.TOWNSHIP, township=township, kind=kind).exists():
         return None
-    now = now or timezone.now()
+    now = now or clock.now()  # seed_demo freezes the clock at the date the demo ends
     rng = random.Random("hehe-campaign-township")
     households = list(
         Household.objects.filter(village__township=township, status=Household.Status.ACTIVE)

@@ -1,10 +1,13 @@
 """Small fixtures built in code: a district with two villages and the cast of users who act in them."""
 
+import copy
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
-from points.models import District, Household, Member, StaffRole, Township, Village, VillageGroup
+from points.ledger import books
+from points.models import Account, District, Household, Member, StaffRole, Township, Transfer, Village, VillageGroup
 from points.register.services import household_save, resident_password_issue, staff_role_save
 
 _seq = itertools.count(1)
@@ -28,6 +31,27 @@ def make_household(village, *, number=None, head="张三丰", actor=None, member
         *[Member(name=n, relation=r, gender=g, birth_year=1990) for n, r, g in members],
     ]
     return household_save(household=household, actor=actor)
+
+
+def redeem(household, amount, actor):
+    """A plain guarded debit of ``amount`` from the household to its village's store account: the ledger's part of a
+    redemption, without the store (its tests build real redemptions through ``redemption_create``)."""
+    with transaction.atomic():
+        village = household.village
+        return books.post(
+            village=village,
+            postings=[
+                books.Posting(
+                    debit=books.household_account(household),
+                    credit=books.system_account(village, Account.Kind.STORE),
+                    amount=amount,
+                    code=Transfer.Code.REDEMPTION,
+                    household=household,
+                    guard=True,
+                )
+            ],
+            actor=actor,
+        )
 
 
 def superuser():
@@ -84,3 +108,22 @@ def build_cast():
         "resident_a": resident_user,
         "stranger": get_user_model().objects.create_user(username="stranger", password="pw-stranger-123"),
     }
+
+
+def share_cast(objects: dict, *, empty: str, built: str) -> None:
+    """Keep the cast built once in this worker's test database (``tests/conftest.py``'s ``django_db_setup``), with
+    the database serialized without it (``empty``) and with it (``built``)."""
+    shared_cast.objects = objects
+    shared_cast.empty = empty
+    shared_cast.built = built
+
+
+def shared_cast() -> dict:
+    """The shared cast as fresh copies (one deep copy of the whole dict, so objects that shared a related object
+    still do): what a test changes in memory stays in that test, as with Django's ``setUpTestData``."""
+    if shared_cast.objects is None:
+        raise RuntimeError("the cast is built by tests/conftest.py's django_db_setup: use a database test")
+    return copy.deepcopy(shared_cast.objects)
+
+
+shared_cast.objects = None

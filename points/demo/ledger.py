@@ -37,6 +37,9 @@ from points.models import District, Household, ResidentAccount, RubricCategory, 
 from points.register.services import resident_password_issue
 
 MONTHS = 12
+# The time of day a demo planned for a given date (``seed_demo --date``) ends at: the end of an office day, so that
+# the day's counter and committee work lie behind it. Without ``--date`` the demo ends at the present moment.
+DAY_ENDS_AT = datetime.time(18, 0)
 # The month of the scripted objections and of the committee's reversal, counted back from the current month.
 OBJECTION_MONTHS_AGO = 3
 REVERSAL_MONTHS_AGO = 5
@@ -530,18 +533,31 @@ def _staff(village: Village, role: str):
     return staff.user if staff else None
 
 
+def demo_moment(text: str | None) -> datetime.datetime:
+    """When the demo's history ends: ``YYYY-MM-DD`` (at ``DAY_ENDS_AT``) or ``YYYY-MM-DDTHH:MM`` in the project's
+    time zone; None is now. Raises ValueError on anything else (``seed_demo`` and ``seed_pages`` turn it into their
+    usage error)."""
+    if not text:
+        return clock.now()
+    parsed = datetime.datetime.fromisoformat(text)
+    if len(text) == 10:
+        parsed = datetime.datetime.combine(parsed.date(), DAY_ENDS_AT)
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
 def seed_history(
     village: Village, *, now: datetime.datetime | None = None, progress: bool = True, extensions=()
 ) -> Summary | None:
-    """Write ``village``'s year, ending ``now``, with the steps ``extensions`` plan into it (see ``register``).
-    Returns None (and writes nothing) if it has transfers already."""
+    """Write ``village``'s year, ending ``now`` (the clock's time by default: ``seed_demo`` freezes it at the date
+    it is given), with the steps ``extensions`` plan into it (see ``register``). Returns None (and writes nothing)
+    if it has transfers already."""
     if Transfer.objects.filter(village=village).exists():
         return None
     committee = _staff(village, StaffRole.Role.COMMITTEE)
     if committee is None:
         return None
     helper = _staff(village, StaffRole.Role.GRID_WORKER) or committee
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         seed_star_thresholds(village)
         residents = _residents(village, committee, random.Random(f"hehe-residents-{village.code}"))

@@ -309,6 +309,7 @@ def test_the_nomination_picker_searches_the_campaigns_villages_only(client_for, 
     assert "points/once.js" in listing  # one-shot forms (shared with the store's pages)
 
 
+@pytest.mark.any_day
 def test_a_move_by_date_shows_as_automatic(client_for, cast, voting):
     with clock.frozen_at(voting["campaign"].voting_ends + datetime.timedelta(seconds=1)):
         assert campaigns_advance_by_date() == 1
@@ -598,6 +599,7 @@ def test_bad_paper_ballots_are_refused_with_a_message_and_change_nothing(client_
         assert "户主：张三丰" in text and f'value="{data["idempotency_key"]}"' in text
 
 
+@pytest.mark.any_day
 def test_a_paper_ballot_outside_the_voting_window_is_refused(client_for, cast, voting):
     campaign = voting["campaign"]
     data = ballot_data(cast.household_a, [voting["nominees"][1]])
@@ -728,6 +730,7 @@ def test_voting_cannot_start_without_an_approved_nominee(client_for, cast, campa
     assert "不能从「提名中」直接进入「投票结束」" in page(skip)
 
 
+@pytest.mark.any_day
 def test_starting_voting_before_its_date_is_explained(client_for, cast):
     now = clock.now()
     campaign = make_campaign(

@@ -155,6 +155,7 @@ def test_unapproved_nominee_is_refused(cast, voting):
         ballot_cast(actor=cast.resident_a, campaign=voting["campaign"], nominee_ids=[pending.pk], idempotency_key="u")
 
 
+@pytest.mark.any_day
 def test_voting_outside_the_window_is_refused(cast, voting):
     campaign = voting["campaign"]
     with clock.frozen_at(campaign.voting_ends + datetime.timedelta(minutes=1)):
@@ -269,6 +270,7 @@ def test_resident_nominations_wait_for_review(cast, campaign):
     assert (nomination.status, nomination.reject_reason) == (Nomination.Status.REJECTED, "事迹不属实")
 
 
+@pytest.mark.any_day
 def test_results_stay_hidden_until_released_then_winners_publish_once(cast, voting):
     campaign, nominees = voting["campaign"], voting["nominees"]
     ballot_cast(actor=cast.resident_a, campaign=campaign, nominee_ids=[nominees[1].pk], idempotency_key="a")
@@ -325,6 +327,7 @@ def test_receipt_finds_its_ballot_after_release(cast, voting):
     assert receipt_lookup(campaign, "NOSUCHCODE") is None
 
 
+@pytest.mark.any_day
 def test_phases_move_by_dates_and_by_action_and_every_move_is_recorded(cast, voting):
     campaign = voting["campaign"]
     with clock.frozen_at(campaign.voting_ends + datetime.timedelta(seconds=1)):
@@ -392,6 +395,7 @@ def test_the_vote_credit_is_named_in_the_site_language_whoever_votes(cast, votin
     assert credit.item_name == f"参与「{voting['campaign'].title}」投票"
 
 
+@pytest.mark.any_day
 def test_after_the_month_closes_early_a_voter_still_gets_a_receipt_and_a_new_ballot_is_refused(cast, voting):
     """The participation credit is written before the ballot record; if the village closed this month early the
     credit cannot land: a retry of a ballot that was cast still gets its receipt (or AlreadyVoted), a new ballot

@@ -35,6 +35,7 @@ from django.db import connections
 from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.coreutils import get_supported_content_language_variant
@@ -61,7 +62,8 @@ from portal.models import (
     VillagePage,
 )
 
-from ..factories import build_cast, make_household
+from ..days import DAYS, DEFAULT_DAY
+from ..factories import make_household, shared_cast
 from .browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -130,7 +132,7 @@ def _ensure_site_tree():
 def build_portal_data() -> dict[str, str]:
     """Everything the public pages show, through the services where there is one. Returns page name → path."""
     _ensure_site_tree()
-    cast = build_cast()
+    cast = shared_cast()  # committed once per worker (tests/conftest.py), so the live server sees it
     village, committee = cast["village_a"], cast["committee_a"]
     households = [cast["household_a"], cast["household_a2"]]
     for number, head in [("003", "赵春梅"), ("004", "孙玉华"), ("005", "周建军"), ("006", "吴桂芳")]:
@@ -333,7 +335,14 @@ def portal(chromium, django_db_setup, django_db_blocker):
     snapshot back, so the tests after it find the database as they would have."""
     media = tempfile.mkdtemp(prefix="hehe-e2e-media-")
     connection = connections["default"]
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), short_lived_connections():
+    # Made in the hour before the moment each test starts at (tests/conftest.py's DAYS), never after it.
+    made_at = timezone.make_aware(DAYS[DEFAULT_DAY]) - datetime.timedelta(hours=1)
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media),
+        short_lived_connections(),
+        clock.travelled_to(made_at),
+    ):
         assert _is_test_database(connection), f"refusing to write to {connection.settings_dict['NAME']}"
         # pytest-django's own connection (made before Playwright started, in the other context) stays open.
         known = {row[0] for row in other_connections()}

@@ -3,6 +3,7 @@
 import datetime
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 from points import clock
@@ -11,6 +12,7 @@ from points.models import Product, Redemption, RubricCategory, RubricItem
 from points.store.services import redemption_create, stock_receive
 
 
+@pytest.mark.any_day
 def test_expire_reservations_refunds_once(cast):
     soap = Product.objects.create(village=cast.village_a, name="肥皂", price=2)
     stock_receive(actor=cast.storekeeper_a, product=soap, quantity=5, idempotency_key="in")
@@ -36,6 +38,7 @@ def test_expire_reservations_refunds_once(cast):
     assert reservation.status == Redemption.Status.EXPIRED
 
 
+@pytest.mark.any_day
 def test_advance_campaigns_reports_its_moves(db):
     out = StringIO()
     call_command("advance_campaigns", stdout=out)

@@ -1,25 +1,11 @@
-"""Shared by the portal's tests: an empty cache for every test (the public page cache lives in it, and a page
-cached by one test must never answer another), and a small page tree over the cast."""
+"""Shared by the portal's tests: a small page tree over the cast (the empty cache for every test is in the root
+conftest)."""
 
 import datetime
 
 import pytest
-from django.core.cache import cache
 
 from points.models import RubricCategory, RubricItem
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
 
 
 class Tree(dict):

@@ -67,6 +67,7 @@ def release(cast, campaign):
 # --- campaigns and nominees --------------------------------------------------------------------------------------
 
 
+@pytest.mark.any_day
 def test_anyone_lists_the_open_and_published_campaigns_of_a_village_with_their_phase(client, cast, voting):
     hidden = draft(cast, cast.village_a, title="青山村好媳妇（草稿）")
     mine = {"2026 年青山村好婆婆": "voting"}
@@ -293,6 +294,7 @@ def test_a_missing_or_bad_idempotency_key_is_400(client, cast, voting):
     assert votes() == (0, 0, 0)
 
 
+@pytest.mark.any_day
 def test_voting_closed_is_409_but_a_replay_still_answers_the_receipt(client, cast, voting):
     campaign, nominees = voting["campaign"], voting["nominees"]
     first = vote(client, campaign, nominees[:1], cast.resident_a, key="early")

@@ -316,6 +316,7 @@ def test_who_may_hand_over_and_cancel(client, cast, store):
     assert state(cast) == before
 
 
+@pytest.mark.any_day
 def test_an_overdue_reservation_is_expired_and_refunded_when_handed_over(client, cast, store):
     reservation = reserve(client, cast, store)
     later = clock.now() + datetime.timedelta(days=cast.village_a.pickup_days, hours=1)

@@ -210,6 +210,7 @@ def test_an_award_purges_once_committed(client, cast, site_pages, rubric_items, 
     assert re.search(r"张\*丰</td><td>青山村</td><td class=\"num\">10<", after.content.decode())
 
 
+@pytest.mark.any_day
 def test_a_deduction_purges_the_notice(client, cast, site_pages, rubric_items, django_capture_on_commit_callbacks):
     month = clock.localdate().replace(day=1)
     notice_publish(actor=cast.committee_a, village=cast.village_a, period=month)
@@ -308,6 +309,7 @@ def test_a_password_protected_page_is_never_shared(client, site_pages):
     assert stranger[HEADER] == "miss" and "民法典" not in stranger.content.decode()
 
 
+@pytest.mark.any_day
 def test_campaign_and_store_changes_purge(client, cast, site_pages, media):
     from wagtail.images import get_image_model
     from wagtail.images.tests.utils import get_test_image_file

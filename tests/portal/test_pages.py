@@ -39,7 +39,7 @@ from portal.models import (
 from portal.mottos import MOTTO_POINTS
 from portal.search import search_pages
 
-from ..factories import build_cast, make_household
+from ..factories import make_household, shared_cast
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="hehe-pages-")
 PHONE = "13800138001"
@@ -50,7 +50,7 @@ ID_NUMBER = "110101196001011234"
 class PageTests(WagtailPageTestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.cast = build_cast()
+        cls.cast = shared_cast()  # built once per worker (tests/conftest.py); Django deep-copies it per test
         head = cls.cast["household_a"].members.get(relation="head")
         head.id_number = ID_NUMBER  # written past the service: only to prove no page shows it
         head.save(update_fields=["id_number"])

@@ -59,6 +59,7 @@ def switch_on(village, on=True):
 # --- the selector --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.any_day
 def test_the_lists_mask_names_leave_out_reversed_deductions_and_rank_again(cast, history):
     month = last_month()
     lists = red_black_list(cast.village_a, month, month)
@@ -100,6 +101,7 @@ def test_hidden_when_the_village_has_not_switched_it_on(client, cast, site_pages
         assert "红黑榜" not in html and "黑榜" not in html
 
 
+@pytest.mark.any_day
 def test_shown_masked_with_the_objection_path_when_on(client, cast, site_pages, history):
     switch_on(cast.village_a)
     month = last_month()

@@ -1,6 +1,9 @@
 """Build a realistic demo district. Safe to run again: what exists is kept, what is missing is added.
 
-After the register and the staff, each village gets a year of points history (``points.demo_ledger``), written
+The whole demo is written as of one moment, ``--date`` (the present by default), with the clock frozen there: the
+same date gives the same demo whatever day it is run on, and every date gives a demo that keeps the promises
+``tests/points/demo/test_seed_demo.py`` checks. After the register and the staff, each village gets a year of
+points history (``points.demo_ledger``), written
 through the real services, with the store's year (``points.demo_store``) and the campaigns (``campaigns/demo.py``,
 found by autodiscovering ``demo`` modules: points never imports campaigns) planned into it. A village that already
 has transfers keeps them and gets nothing more, except the store's catch-up if it has no products yet.
@@ -15,6 +18,7 @@ from django.db import transaction
 from django.utils.module_loading import autodiscover_modules
 from tqdm import tqdm
 
+from points import clock
 from points.demo import data as demo_data
 from points.demo import ledger as demo_ledger
 from points.demo import store as demo_store
@@ -54,11 +58,25 @@ class Command(BaseCommand):
             help=f"households per village (default {demo_data.HOUSEHOLDS_PER_VILLAGE}; fewer for a quick try)",
         )
         parser.add_argument("--no-history", action="store_true", help="skip the year of points history")
+        parser.add_argument(
+            "--date",
+            help="the day the demo's year ends, YYYY-MM-DD (at 18:00) or YYYY-MM-DDTHH:MM (default: now)",
+        )
 
-    def handle(self, *args, households=demo_data.HOUSEHOLDS_PER_VILLAGE, no_history=False, **options):
+    def handle(self, *args, households=demo_data.HOUSEHOLDS_PER_VILLAGE, no_history=False, date=None, **options):
         if not 1 <= households <= 999:
             raise CommandError("--households must be between 1 and 999")
+        try:
+            moment = demo_ledger.demo_moment(date)
+        except ValueError as exc:
+            raise CommandError(f"--date: {exc}") from exc
         self.households = households
+        # Frozen, not ticking: the plan puts each event at its own moment (``frozen_at`` inside), and what runs
+        # between them (the register, the catalogue, the check at the end) is dated at the demo's moment too.
+        with clock.frozen_at(moment):
+            self._seed(no_history)
+
+    def _seed(self, no_history):
         User = get_user_model()
         root, created = User.objects.get_or_create(
             username="admin", defaults={"is_superuser": True, "is_staff": True, "first_name": "系统管理员"}

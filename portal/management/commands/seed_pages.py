@@ -20,6 +20,7 @@ from wagtail.images import get_image_model
 from wagtail.search.index import insert_or_update_object
 
 from points import clock
+from points.demo.ledger import demo_moment
 from points.models import Village
 from portal.models import (
     FamilyMottoIndexPage,
@@ -227,7 +228,18 @@ class Command(BaseCommand):
     help = "建立门户的页面：光荣榜、新闻动态、排行榜、积分超市和各村页面（可重复运行）"
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="the day the news is dated back from, as seed_demo's --date (default: now)")
+
+    def handle(self, *args, date=None, **options):
+        try:
+            moment = demo_moment(date)
+        except ValueError as exc:
+            raise CommandError(f"--date: {exc}") from exc
+        with clock.frozen_at(moment):
+            self._seed()
+
+    def _seed(self):
         home = HomePage.objects.first()
         if home is None:
             raise CommandError("找不到首页：请先运行 migrate")

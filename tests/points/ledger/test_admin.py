@@ -540,6 +540,7 @@ def test_reversal_refusals_are_shown_and_change_nothing(client_for, cast, rubric
     assert household_balance(cast.household_a) == 0
 
 
+@pytest.mark.any_day
 def test_reversal_into_a_closed_month_is_refused(client_for, cast, rubric):
     transfer = seed_award(cast, rubric["care"])
     MonthlyNotice.objects.create(
@@ -674,6 +675,7 @@ def test_objections_queue_shows_the_questioned_transfer(client_for, cast, object
     assert answer_url(objection) in text
 
 
+@pytest.mark.any_day
 def test_uphold_an_objection_reverses_the_transfer(client_for, cast, objection):
     data = {"decision": "upheld", "answer": "经核实确属误记，已冲正"}
     response = client_for("committee_a").post(answer_url(objection), data, follow=True)
@@ -743,6 +745,7 @@ def after_deadline(notice):
     return clock.frozen_at(moment.replace(tzinfo=datetime.UTC))
 
 
+@pytest.mark.any_day
 def test_publish_then_close_a_month(client_for, cast, rubric):
     seed_award(cast, rubric["care"])
     client = client_for("committee_a")
@@ -783,6 +786,7 @@ def test_bad_months_are_refused(client_for, cast, period):
     assert not MonthlyNotice.objects.exists()
 
 
+@pytest.mark.any_day
 def test_future_month_and_unpublished_close_are_refused(client_for, cast):
     client = client_for("committee_a")
     future = books.month_of() + datetime.timedelta(days=40)

@@ -7,63 +7,20 @@ on PostgreSQL; without TEST_DATABASE_URL the tests are skipped. Transactional te
 on PostgreSQL is a TRUNCATE: the append-only triggers refuse only UPDATE and DELETE.
 """
 
-import threading
-import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections, transaction
 
 from points.exceptions import AlreadyReversed, IdempotencyConflict, InsufficientPoints
-from points.ledger import books
 from points.ledger.awards import points_award, transfer_reverse
 from points.ledger.selectors import household_balance
 from points.ledger.verify import verify_ledger
 from points.models import Account, IdempotencyKey, LedgerHead, RubricCategory, RubricItem, Transfer
-from tests.factories import make_household
+from tests.concurrency import error_types, race, values
+from tests.factories import make_household, redeem
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-JOIN_TIMEOUT = 60  # seconds for one race; PostgreSQL itself breaks a deadlock after deadlock_timeout (1 s)
-
-
-def race(*calls, timeout=JOIN_TIMEOUT):
-    """Run each zero-argument callable in its own thread, all released at once by a barrier.
-
-    Returns one outcome per call, in order: ``("ok", value)`` or ``("error", exception)``. Fails the test if a
-    thread is still running after ``timeout`` seconds.
-    """
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            connections["default"].ensure_connection()  # connect before the barrier: a simultaneous start
-            barrier.wait(timeout=timeout)
-            outcomes[index] = ("ok", call())
-        except BaseException as exc:  # recorded; the test asserts on it
-            outcomes[index] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c), daemon=True) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    hung = sum(thread.is_alive() for thread in threads)
-    assert not hung, f"{hung} of {len(threads)} threads still running after {timeout}s (deadlock or hang)"
-    return outcomes
-
-
-def oks(outcomes):
-    return [value for kind, value in outcomes if kind == "ok"]
-
-
-def error_types(outcomes):
-    return Counter(type(value).__name__ for kind, value in outcomes if kind == "error")
 
 
 def on_this_thread(user):
@@ -94,26 +51,6 @@ def award(actor, village, item, households, key):
     )
 
 
-def redeem(household, amount, actor):
-    """A plain guarded debit to the store account, as in test_ledger.py."""
-    with transaction.atomic():
-        village = household.village
-        return books.post(
-            village=village,
-            postings=[
-                books.Posting(
-                    debit=books.household_account(household),
-                    credit=books.system_account(village, Account.Kind.STORE),
-                    amount=amount,
-                    code=Transfer.Code.REDEMPTION,
-                    household=household,
-                    guard=True,
-                )
-            ],
-            actor=actor,
-        )
-
-
 # --- (a) twenty counters, one balance ---------------------------------------------------------------------------
 
 
@@ -124,7 +61,7 @@ def test_twenty_guarded_debits_of_ten_against_a_hundred(cast, items):
 
     outcomes = race(*[lambda: redeem(household, 10, cast.storekeeper_a)] * 20)
 
-    assert len(oks(outcomes)) == 10, error_types(outcomes)
+    assert len(values(outcomes)) == 10, error_types(outcomes)
     assert error_types(outcomes) == {"InsufficientPoints": 10}
     assert all(isinstance(v, InsufficientPoints) for kind, v in outcomes if kind == "error")  # not a DB error
     assert household_balance(household) == 0
@@ -175,12 +112,12 @@ def test_overlapping_batches_in_two_villages_neither_deadlock_nor_lose_a_point(c
     expected = defaultdict(int)
     for household in in_b[:20]:
         expected[household.id] += 3
-    for moved in oks(outcomes):
+    for moved in values(outcomes):
         for household_id, delta in moved:
             expected[household_id] += delta
     for household in in_a + in_b:
         assert household_balance(household) == expected[household.id], household.number
-    made = sum(len(moved) for moved in oks(outcomes))
+    made = sum(len(moved) for moved in values(outcomes))
     assert made == 30 * (3 * 4 + 2 * 2)
     for village in (village_a, village_b):
         assert LedgerHead.objects.get(village=village).seq == Transfer.objects.filter(village=village).count()
@@ -197,7 +134,7 @@ def test_one_key_sent_by_eight_threads_makes_one_set_of_transfers(cast, items):
     outcomes = race(*[lambda: award(cast.committee_a, cast.village_a, items["care"], households, "same-key")] * 8)
 
     assert error_types(outcomes) == {}, error_types(outcomes)
-    ids = [[t.id for t in made] for made in oks(outcomes)]
+    ids = [[t.id for t in made] for made in values(outcomes)]
     assert len(ids) == 8 and all(each == ids[0] for each in ids)
     assert sorted(Transfer.objects.values_list("id", flat=True)) == sorted(ids[0])
     assert IdempotencyKey.objects.filter(key="same-key").count() == 1
@@ -215,7 +152,7 @@ def test_one_key_with_two_different_requests_at_once_runs_only_one(cast, items):
     )
 
     # Whichever request took the key first ran once; its four senders got its transfers, the others a refusal.
-    made = oks(outcomes)
+    made = values(outcomes)
     assert len(made) == 4, error_types(outcomes)
     assert error_types(outcomes) == {"IdempotencyConflict": 4}
     assert all(isinstance(v, IdempotencyConflict) for kind, v in outcomes if kind == "error")
@@ -238,7 +175,7 @@ def test_two_concurrent_reversals_of_one_transfer(cast, items):
 
     outcomes = race(reverse("undo-1"), reverse("undo-2"))
 
-    (reversal,) = oks(outcomes)
+    (reversal,) = values(outcomes)
     assert error_types(outcomes) == {"AlreadyReversed": 1}
     assert all(isinstance(v, AlreadyReversed) for kind, v in outcomes if kind == "error")
     assert reversal.reverses_id == original.id
@@ -258,7 +195,7 @@ def test_many_reversals_of_one_transfer_and_its_key_replayed(cast, items):
 
     outcomes = race(*[reverse(f"undo-{n}") for n in range(4)], reverse("twin"), reverse("twin"))
 
-    reversals = oks(outcomes)
+    reversals = values(outcomes)
     assert Transfer.objects.filter(reverses=original).count() == 1
     winner = Transfer.objects.get(reverses=original)
     assert all(r.id == winner.id for r in reversals)

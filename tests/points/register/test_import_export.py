@@ -11,9 +11,9 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
+from points import clock
 from points.exceptions import ImportRefused, OutOfScope
 from points.models import Household, HouseholdEvent, Member
 from points.register import import_export as register_io
@@ -222,7 +222,7 @@ def _utf16():
 
 
 def _next_year():
-    return timezone.localdate().year + 1
+    return clock.localdate().year + 1
 
 
 # (id, file name, data builder, [(row, column, phrase)])

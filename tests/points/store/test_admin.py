@@ -410,12 +410,6 @@ def test_an_archived_household_cannot_redeem(client_for, cast, store):
     assert snapshot(cast, store) == before
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    return tmp_path
-
-
 def test_thumbnails_are_small_webp_renditions_loaded_in_few_queries(
     client_for, cast, store, media, django_assert_max_num_queries
 ):
@@ -469,6 +463,7 @@ def test_the_desk_lists_fulfils_and_cancels_reservations(client_for, cast, store
     assert client.get(reverse("points_store_reservation_fulfil", args=[reservation.pk])).status_code == 405
 
 
+@pytest.mark.any_day
 def test_the_desk_expires_overdue_reservations_as_it_loads(client_for, cast, store, reservation):
     later = clock.now() + datetime.timedelta(days=cast.village_a.pickup_days, hours=1)
     with clock.frozen_at(later):

@@ -203,6 +203,7 @@ def test_another_household_cannot_cancel_my_reservation(cast, store):
         reservation_fulfil(actor=cast.committee_b, redemption=reservation)
 
 
+@pytest.mark.any_day
 def test_fulfilment_within_the_window(cast, store):
     reservation = redeem(cast, [(store["soap"].pk, 3)], actor=cast.resident_a, reserve=True, key="pick")
     reservation_fulfil(actor=cast.storekeeper_a, redemption=reservation)
@@ -211,6 +212,7 @@ def test_fulfilment_within_the_window(cast, store):
     assert household_balance(cast.household_a) == 94
 
 
+@pytest.mark.any_day
 def test_expiry_refunds_once_even_when_run_twice(cast, store):
     reservation = redeem(cast, [(store["oil"].pk, 1)], actor=cast.resident_a, reserve=True, key="late")
     later = clock.now() + datetime.timedelta(days=cast.village_a.pickup_days, hours=1)
@@ -226,6 +228,7 @@ def test_expiry_refunds_once_even_when_run_twice(cast, store):
     assert verify_ledger().ok
 
 
+@pytest.mark.any_day
 def test_expiry_happens_lazily_when_the_storekeeper_opens_it(cast, store):
     reservation = redeem(cast, [(store["oil"].pk, 1)], actor=cast.resident_a, reserve=True, key="lazy")
     with clock.frozen_at(clock.now() + datetime.timedelta(days=30)):
