@@ -16,12 +16,7 @@ APPS = ("points", "campaigns", "portal")  # lowest layer first
 LAYER = {app: index for index, app in enumerate(APPS)}
 # Circles known today, each with why it is not simply cut here. The test fails on any other circle, and on a known
 # one that has gone (so that the entry is removed with it).
-KNOWN_CIRCLES = {
-    frozenset({"portal.models.mottos", "portal.mottos"}): (
-        "FamilyMottoIndexPage.serve (a page route written in the model) calls the motto service, which builds that "
-        "page; moving the route out of the model is issue 11's step 1/2 work on portal/views"
-    ),
-}
+KNOWN_CIRCLES: dict = {}
 
 
 def module_name(path: Path) -> str:
