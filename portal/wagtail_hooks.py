@@ -9,7 +9,7 @@ sets ``revoked_at`` and keeps the row.
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column
@@ -47,12 +47,12 @@ def token_status(token) -> str:
     """What the listing says of a token: why it no longer works, or that it does."""
     now = clock.now()
     if token.revoked_at is not None:
-        return gettext_now("已撤销")
+        return gettext("已撤销")
     if token.expires_at <= now:
-        return gettext_now("已过期")
+        return gettext("已过期")
     if not token_live(token, now):
-        return gettext_now("已失效（密码已重置或账号停用）")
-    return gettext_now("有效")
+        return gettext("已失效（密码已重置或账号停用）")
+    return gettext("有效")
 
 
 class ApiTokenPermissionPolicy(BasePermissionPolicy):
@@ -112,11 +112,11 @@ class ApiTokenRevokeView(OwnTokensMixin, DeleteView):
 
     @property
     def confirmation_message(self):
-        return gettext_now("撤销后，使用这个令牌的设备将无法再调用接口。确定撤销吗？")
+        return gettext("撤销后，使用这个令牌的设备将无法再调用接口。确定撤销吗？")
 
     def form_valid(self, form):
         token_revoke(token=self.object)
-        messages.success(self.request, gettext_now("已撤销接口令牌：%(name)s") % {"name": self.object.name})
+        messages.success(self.request, gettext("已撤销接口令牌：%(name)s") % {"name": self.object.name})
         return HttpResponseRedirect(self.get_success_url())
 
 
