@@ -129,7 +129,7 @@ def stock_movements_record(movements: list[StockMovement], *, lines: list[Redemp
                 m.stocktake_id,
                 m.actor_id,
                 adapt(m.created_at),
-            ]  # fmt: skip
+            ]
             for m in movements
         ],
         lines=[
@@ -141,7 +141,7 @@ def stock_movements_record(movements: list[StockMovement], *, lines: list[Redemp
                 line.quantity,
                 line.unit_price,
                 line.points,
-            ]  # fmt: skip
+            ]
             for line in lines
         ],
     )
