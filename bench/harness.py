@@ -238,7 +238,7 @@ class Throughput:
     workers: int = 8
     target: float = 0.50  # service throughput at least half the baseline's
     profile_ops: int = 100
-    profile_filter: str = "/points/"  # the profile's first listing: functions whose path contains this
+    profile_filter: str = "/points/"  # the profile's first listing: functions whose path matches this (a regex)
 
 
 def throughput_main(bench: Throughput) -> int:

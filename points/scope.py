@@ -8,9 +8,11 @@ see, and yes/no questions about one village or household. Anything not granted h
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db import connections, router
 from django.db.models import QuerySet
 
-from points.models import Household, ResidentAccount, StaffRole, Township, Village
+from points.models import Household, StaffRole, Township, Village
+from points.register import sql
 
 
 class Capability(StrEnum):
@@ -128,8 +130,9 @@ def scope_for(user) -> Scope:
 def _compute(user) -> Scope:
     if user.is_superuser:
         return Scope(role=SUPERUSER, village_ids=None, capabilities=frozenset(Capability))
-    staff = StaffRole.objects.filter(user_id=user.pk).values_list("role", "district_id", "township_id", "village_id")
-    role, district_id, township_id, village_id = staff.first() or (None, None, None, None)
+    # One named statement for both kinds of user (``points/register/sql.py``): this runs on every request.
+    roles = sql.user_roles(connections[router.db_for_read(StaffRole)], user_id=user.pk)
+    role, district_id, township_id, village_id, household_id, resident_village_id = roles
     if role is not None:
         capabilities = frozenset(ROLE_CAPABILITIES[StaffRole.Role(role)])
         if role == StaffRole.Role.DISTRICT_ADMIN:
@@ -139,8 +142,6 @@ def _compute(user) -> Scope:
         else:
             ids = [village_id]
         return Scope(role=role, village_ids=frozenset(ids), capabilities=capabilities)
-    resident = ResidentAccount.objects.filter(user_id=user.pk).values_list("household_id", "village_id").first()
-    if resident is not None:
-        household_id, village_id = resident
-        return Scope(role=RESIDENT, village_ids=frozenset([village_id]), household_id=household_id)
+    if household_id is not None:
+        return Scope(role=RESIDENT, village_ids=frozenset([resident_village_id]), household_id=household_id)
     return NO_SCOPE

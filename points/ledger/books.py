@@ -361,10 +361,13 @@ def request_digest(operation: str, request: dict) -> str:
     ).hexdigest()
 
 
-def take_idempotency_key(*, actor, key: str, operation: str, request_hash: str, result: dict) -> int | None:
+def take_idempotency_key(
+    *, actor, key: str, operation: str, request_hash: str, result: dict, first: tuple[str, list] | None = None
+) -> int | None:
     """Record that ``actor`` used ``key``: the record's id, or None if the key was used before (then nothing is
     written). Inside the caller's transaction: the record stands or falls with what it guards. ``idempotent``
-    and the ballot (which keeps only an HMAC of its request) both take their keys here."""
+    and the ballot (which keeps only an HMAC of its request) both take their keys here. ``first``: rows the caller
+    writes in the same statement, on PostgreSQL (``sql.take_idempotency_key``)."""
     connection = connections[ledger_db()]
     if not connection.in_atomic_block:
         raise LedgerError("an idempotency key must be taken inside a transaction on the ledger's database")
@@ -376,6 +379,7 @@ def take_idempotency_key(*, actor, key: str, operation: str, request_hash: str, 
         request_hash=request_hash,
         result=result,
         created_at=clock.now(),
+        first=first,
     )
 
 

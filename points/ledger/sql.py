@@ -201,12 +201,18 @@ def take_idempotency_key(
     request_hash: str,
     result: dict,
     created_at: datetime.datetime,
+    first: tuple[str, list] | None = None,
 ) -> int | None:
-    """The new record's id, or None if the actor has used ``key`` before."""
+    """The new record's id, or None if the actor has used ``key`` before. ``first``: a ``WITH`` clause of
+    data-modifying statements (its text and parameters) sent in front of this one, PostgreSQL only: rows the
+    caller writes just before it takes the key go in the same round trip (the ballot and its choices). They are
+    written whether or not the key is taken; the caller rolls back if it is not."""
+    prefix, prefix_params = first or ("", [])
     with connection.cursor() as cursor:
         cursor.execute(
-            TAKE_IDEMPOTENCY_KEY,
+            prefix + TAKE_IDEMPOTENCY_KEY,
             [
+                *prefix_params,
                 actor_id,
                 key,
                 operation,
